@@ -1,0 +1,204 @@
+package membus
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/busway/busway/bus"
+	"github.com/busway/busway/bus/driver"
+)
+
+// Conn is a connection to an in-process broker. It implements driver.Conn,
+// driver.Requester, driver.Limiter and driver.Aser. Its methods are safe
+// for concurrent use.
+type Conn struct {
+	b    *broker
+	opts Options
+
+	closed    atomic.Bool   // Publish, Subscribe, Request fail
+	done      chan struct{} // closed with closed
+	closeOnce sync.Once
+
+	mu      sync.Mutex
+	closing bool // Close has started; Subscribe fails
+	subs    map[*subscription]struct{}
+}
+
+var (
+	_ driver.Conn      = (*Conn)(nil)
+	_ driver.Requester = (*Conn)(nil)
+	_ driver.Limiter   = (*Conn)(nil)
+	_ driver.Aser      = (*Conn)(nil)
+
+	_ driver.Acker      = (*delivery)(nil)
+	_ driver.DelayNaker = (*delivery)(nil)
+	_ driver.Terminator = (*delivery)(nil)
+	_ driver.Progresser = (*delivery)(nil)
+)
+
+// Open returns a Conn on the broker that opts.Name selects: the shared
+// broker of that name, created on first use and forgotten when its last
+// Conn closes, or a private broker when the name is empty.
+func Open(opts Options) (*Conn, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{
+		b:    acquire(opts.Name),
+		opts: opts,
+		done: make(chan struct{}),
+		subs: make(map[*subscription]struct{}),
+	}, nil
+}
+
+// MaxPayload returns the limit on the NATS wire size of headers plus body.
+func (c *Conn) MaxPayload() int { return c.opts.MaxPayload }
+
+// As sets target, which must be a **Conn, to c and reports whether it did.
+func (c *Conn) As(target any) bool {
+	if p, ok := target.(**Conn); ok {
+		*p = c
+		return true
+	}
+	return false
+}
+
+// Subscribe starts delivering messages matching opts.Subject to h, from
+// opts.Concurrency worker goroutines (0 means 1). A non-empty opts.Group
+// makes the subscription compete with the other members of that group.
+func (c *Conn) Subscribe(ctx context.Context, opts driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
+	if err := c.checkSubscribe(ctx, opts, h); err != nil {
+		return nil, err
+	}
+	s := newSubscription(c, opts, h)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return nil, fmt.Errorf("membus: subscribe to %q: %w", opts.Subject, driver.ErrClosed)
+	}
+	c.subs[s] = struct{}{}
+	s.start(max(opts.Concurrency, 1))
+	c.b.add(s) // under c.mu, so that Close drains it only once it is routed to
+	return s, nil
+}
+
+func (c *Conn) checkSubscribe(ctx context.Context, opts driver.SubscribeOptions, h driver.Handler) error {
+	if c.closed.Load() {
+		return fmt.Errorf("membus: subscribe to %q: %w", opts.Subject, driver.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("membus: subscribe to %q: %w", opts.Subject, err)
+	}
+	if err := bus.ValidatePattern(opts.Subject); err != nil {
+		return fmt.Errorf("membus: subscribe: %w", err)
+	}
+	if strings.ContainsFunc(opts.Group, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return fmt.Errorf("membus: subscribe to %q: %w: group %q has whitespace or control characters",
+			opts.Subject, driver.ErrInvalidSubject, opts.Group)
+	}
+	if opts.Concurrency < 0 {
+		return fmt.Errorf("membus: subscribe to %q: negative Concurrency %d", opts.Subject, opts.Concurrency)
+	}
+	if h == nil {
+		return fmt.Errorf("membus: subscribe to %q: nil handler", opts.Subject)
+	}
+	return nil
+}
+
+// forget drops a drained subscription.
+func (c *Conn) forget(s *subscription) {
+	c.mu.Lock()
+	delete(c.subs, s)
+	c.mu.Unlock()
+}
+
+// Close drains the subscriptions still open, all at once, each bounded by
+// ctx (see Drain), then closes c: Publish, Subscribe and Request fail with
+// driver.ErrClosed, and publishers waiting for room return. When ctx ends
+// first, c is closed at that moment and Close returns, with an error
+// wrapping ctx.Err(), once every handler has returned. Closing again
+// waits until c is closed (or ctx ends) and returns nil.
+func (c *Conn) Close(ctx context.Context) error {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		select {
+		case <-c.done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("membus: close: %w", ctx.Err())
+		}
+	}
+	c.closing = true
+	subs := make([]*subscription, 0, len(c.subs))
+	for s := range c.subs {
+		subs = append(subs, s)
+	}
+	c.mu.Unlock()
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(subs))
+	for i, s := range subs {
+		wg.Go(func() { errs[i] = s.Drain(ctx) })
+	}
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		c.markClosed() // wake publishers blocked inside handlers
+		<-drained
+	}
+	c.markClosed()
+	return errors.Join(errs...)
+}
+
+func (c *Conn) markClosed() {
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		close(c.done)
+		release(c.b)
+	})
+}
+
+// Request publishes m with a new reply subject "_INBOX.<random>" and
+// returns the first message published to it. It fails at once with
+// driver.ErrNoResponders when no subscription took m, and with an error
+// wrapping ctx.Err() (and driver.ErrTimeout on a deadline) when ctx ends
+// first. Requests are delivered at most once: no Acker, no redelivery.
+func (c *Conn) Request(ctx context.Context, m *driver.Message) (*driver.Message, error) {
+	inbox := inboxPrefix + rand.Text()
+	ch := make(chan *driver.Message, 1)
+	c.b.addInbox(inbox, ch)
+	defer c.b.removeInbox(inbox)
+	n, err := c.publish(ctx, m, inbox)
+	switch {
+	case err != nil:
+		return nil, withTimeout(err)
+	case n == 0:
+		return nil, fmt.Errorf("membus: request to %q: %w", m.Subject, driver.ErrNoResponders)
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		return nil, withTimeout(fmt.Errorf("membus: request to %q: %w", m.Subject, ctx.Err()))
+	case <-c.done:
+		return nil, fmt.Errorf("membus: request to %q: %w", m.Subject, driver.ErrClosed)
+	}
+}
+
+// withTimeout makes an error caused by a passed deadline match
+// driver.ErrTimeout as well.
+func withTimeout(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", driver.ErrTimeout, err)
+	}
+	return err
+}

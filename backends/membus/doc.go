@@ -1,0 +1,99 @@
+// Package membus is Busway's in-process backend, for the URL scheme "mem"
+// (see OpenURL). Messages never leave the process. It has the subject,
+// queue-group and request/reply semantics of NATS, so that a unit test on
+// membus means the same as production on NATS, plus at-least-once delivery
+// with redelivery so that retry paths can be tested without a server.
+//
+// A Conn implements driver.Conn, driver.Requester, driver.Limiter and
+// driver.Aser. Every delivered message that is not a request carries an
+// Acker that implements driver.Acker, driver.DelayNaker, driver.Terminator
+// and driver.Progresser.
+//
+// # Delivery semantics
+//
+// Subjects follow nats-server's rules (see bus.ValidateSubject, bus.ValidatePattern and
+// bus.MatchSubject): "."-separated non-empty tokens; a "*" token matches one token, a
+// final ">" token one or more; "*" and ">" inside a longer token are plain
+// characters. Publishing to a wildcard subject is an error. Whitespace and
+// control characters are rejected anywhere.
+//
+// Publish validates the message like nats.go does: header names are
+// printable ASCII without the separators "()/,:;<=>?@[\]{} (an error
+// wrapping driver.ErrInvalidHeader otherwise); header values are trimmed of
+// surrounding whitespace and have CR and LF replaced by spaces, as NATS
+// delivers them; the NATS wire size of the headers plus the body must not
+// exceed MaxPayload (driver.ErrPayloadTooLarge). Publish copies header and
+// body once; every receiver shares that copy read-only.
+//
+// Each plain subscription (empty Group) gets every matching message. Among
+// the matching subscriptions with the same Group name, on any Conn of the
+// broker, exactly one gets each message, round-robin. Publishing to a
+// subject nobody subscribes to succeeds and delivers nothing, as in NATS.
+// Messages from one publisher reach one subscriber in publish order when
+// its Concurrency is 1; redelivery may reorder.
+//
+// Delivery is at-least-once within the process. A message is settled with
+// Ack or Term (done), Nak (redelivered at once, ahead of queued messages)
+// or NakWithDelay (redelivered after the delay). A handler that returns
+// without settling naks the message. Each redelivery increments
+// Message.Attempt, which is 1 on first delivery. A fan-out message is
+// redelivered to the same subscription; a group message to a live member
+// of the group, round-robin. Settling twice returns ErrAlreadySettled.
+// InProgress does nothing: there is no ack deadline.
+//
+// Request publishes with a reply subject "_INBOX.<random>" and returns the
+// first message published to it. Requests are at most once, as in core
+// NATS: no Acker, no redelivery. With no matching subscription Request
+// fails at once with driver.ErrNoResponders.
+//
+// Drain stops routing to a subscription at once and waits until what it
+// has queued, in flight or scheduled for delayed redelivery is done; a
+// message naked meanwhile is redelivered to it (a group message goes to
+// another live member when there is one). When the drain context ends
+// first, handler contexts are cancelled, queued and scheduled group
+// messages go to another live member of the group with their attempt
+// unchanged, and the subscription's fan-out messages are discarded, since
+// their subscriber asked to stop. A group message with no live member left
+// is discarded, as NATS drops a message nobody subscribes to. Drain returns
+// after every worker goroutine has exited: a handler that ignores its
+// context delays it. Close drains every subscription still open.
+//
+// Handlers must not panic; package bus recovers panics above this layer.
+//
+// # URL
+//
+// OpenURL accepts "mem://" (a private broker) and "mem://NAME" (the broker
+// shared by every Conn opened with that name), with query parameters
+// buffer=N, full=block|error and max_payload=N; see Options. An unknown or
+// repeated parameter, or a path, is an error.
+//
+// A named broker lives while at least one Conn on it is open; once the
+// last one closes, the name starts fresh. Two bus values opened with the
+// same name in one test talk to each other; private brokers are isolated.
+//
+// # Buffers
+//
+// Each subscription has a FIFO queue of Buffer messages (default 65536,
+// from the subscribing Conn's options) and Concurrency worker goroutines
+// that pop from it; there is no goroutine per message. When a queue is
+// full, the publishing Conn's Full policy applies; messages are never
+// dropped silently:
+//
+//   - Block (default): Publish waits for room, until its context ends
+//     (an error wrapping ctx.Err()), its Conn closes or the subscription is
+//     drained (errors wrapping driver.ErrClosed). A full group member is
+//     skipped when another member has room.
+//   - Error: Publish fails at once with an error wrapping
+//     driver.ErrBufferFull.
+//
+// A publish that fails on one subscription may already have queued the
+// message to others; with Error, Publish still queues to every
+// subscription with room and returns the first error. Redeliveries are
+// never refused for lack of room, so a queue may briefly hold more than
+// Buffer messages. A handler that publishes with Block to its own full
+// subscription waits until its context ends.
+//
+// # As
+//
+// Conn.As supports **Conn. Messages and Ackers support no As.
+package membus

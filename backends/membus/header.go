@@ -1,0 +1,102 @@
+package membus
+
+import (
+	"fmt"
+	"net/textproto"
+	"slices"
+	"strings"
+
+	"github.com/busway/busway/bus/driver"
+)
+
+// NATS wire framing of a header block, as nats.go writes it.
+const (
+	hdrLine = "NATS/1.0\r\n"
+	crlf    = "\r\n"
+	// hdrPerValue is ": " plus CRLF after each "Name: value".
+	hdrPerValue = 4
+)
+
+// validKeyChars is nats.go's table of bytes allowed in a header name:
+// printable ASCII (33..126) except the separators "()/,:;<=>?@[\]{}.
+var validKeyChars = func() (set [256]bool) {
+	const forbidden = "\"()/,:;<=>?@[\\]{}"
+	for c := byte(33); c <= 126; c++ {
+		set[c] = strings.IndexByte(forbidden, c) < 0
+	}
+	return set
+}()
+
+var valueReplacer = strings.NewReplacer("\r", " ", "\n", " ")
+
+// checkHeaderName reports whether k is a header name NATS accepts.
+func checkHeaderName(k string) error {
+	if k == "" {
+		return fmt.Errorf("%w: empty header name", driver.ErrInvalidHeader)
+	}
+	for i := 0; i < len(k); i++ {
+		if !validKeyChars[k[i]] {
+			return fmt.Errorf("%w: header name %q: byte %q at %d is not allowed "+
+				"(printable ASCII except \"()/,:;<=>?@[\\]{})",
+				driver.ErrInvalidHeader, k, k[i], i)
+		}
+	}
+	return nil
+}
+
+// cleanValue is the value as NATS delivers it: nats.go trims surrounding
+// ASCII whitespace and turns CR and LF into spaces. The common case, a
+// value with neither, is one scan and no allocation.
+func cleanValue(v string) string {
+	if v != "" && (isSpace(v[0]) || isSpace(v[len(v)-1])) {
+		v = textproto.TrimString(v)
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\r' || v[i] == '\n' {
+			return valueReplacer.Replace(v)
+		}
+	}
+	return v
+}
+
+// isSpace is textproto's ASCII whitespace.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// prepareHeader validates h and cleans its values as NATS would deliver
+// them, and returns the size of its NATS wire encoding. The map belongs to
+// the backend once Publish is called (driver contract), so it is shared
+// read-only with every receiver instead of copied; a value that needs
+// cleaning is replaced by a cleaned copy, never written through the
+// caller's slice. An empty or nil h gives a nil header of size 0; a
+// non-empty h costs at least the "NATS/1.0\r\n" line and the closing CRLF,
+// as in nats.go.
+func prepareHeader(h map[string][]string) (map[string][]string, int, error) {
+	if len(h) == 0 {
+		return nil, 0, nil
+	}
+	size := len(hdrLine) + len(crlf)
+	for k, vs := range h {
+		if err := checkHeaderName(k); err != nil {
+			return nil, 0, err
+		}
+		if len(vs) == 0 {
+			delete(h, k)
+			continue
+		}
+		var cleaned []string
+		for i, v := range vs {
+			c := cleanValue(v)
+			if c != v && cleaned == nil {
+				cleaned = slices.Clone(vs)
+			}
+			if cleaned != nil {
+				cleaned[i] = c
+			}
+			size += len(k) + len(c) + hdrPerValue
+		}
+		if cleaned != nil {
+			h[k] = cleaned
+		}
+	}
+	return h, size, nil
+}

@@ -1,0 +1,181 @@
+package wmbus_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/busway/busway/backends/wmbus"
+	"github.com/busway/busway/bus/driver"
+)
+
+// newConn returns a Conn over gc, closed when the test ends.
+func newConn(t *testing.T, gc *gochannel.GoChannel) *wmbus.Conn {
+	c, err := wmbus.NewConn(gc, gc, wmbus.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, c.Close(context.Background())) })
+	return c
+}
+
+// TestNewConnNeedsSomething: a Conn with nothing to publish or subscribe
+// through is an error.
+func TestNewConnNeedsSomething(t *testing.T) {
+	_, err := wmbus.NewConn(nil, nil, wmbus.Options{})
+	require.Error(t, err)
+}
+
+// TestPublishMapping: headers become metadata, a multi-valued header and a
+// request fail, and a message without ce-id gets a new UUID.
+func TestPublishMapping(t *testing.T) {
+	gc := newGoChannel(t)
+	c := newConn(t, gc)
+	ctx := t.Context()
+	raw, err := gc.Subscribe(ctx, "x.y")
+	require.NoError(t, err)
+
+	err = c.Publish(ctx, &driver.Message{Subject: "x.y", Header: map[string][]string{"K": {"1", "2"}}})
+	require.ErrorIs(t, err, driver.ErrInvalidHeader)
+	assert.Contains(t, err.Error(), "one value per key")
+
+	err = c.Publish(ctx, &driver.Message{Subject: "x.y", Reply: "_INBOX.1"})
+	require.ErrorIs(t, err, driver.ErrNotSupported)
+
+	require.NoError(t, c.Publish(ctx, &driver.Message{Subject: "x.y", Data: []byte("a"),
+		Header: map[string][]string{"K": {"v"}, "Empty": {}}}))
+	m := recv(t, raw, "a message without ce-id")
+	m.Ack()
+	assert.NotEmpty(t, m.UUID, "a new UUID when there is no ce-id")
+	assert.Equal(t, message.Metadata{"K": "v"}, m.Metadata)
+	assert.Equal(t, "a", string(m.Payload))
+}
+
+// TestSubscribeRejects: wildcard patterns, and groups without
+// Options.GroupSubscriber, are not supported.
+func TestSubscribeRejects(t *testing.T) {
+	c := newConn(t, newGoChannel(t))
+	h := func(context.Context, *driver.Message) {}
+	for _, p := range []string{"a.*", "a.>", ">"} {
+		_, err := c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: p}, h)
+		assert.ErrorIs(t, err, driver.ErrNotSupported, p)
+	}
+	_, err := c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: "a.b", Group: "g"}, h)
+	assert.ErrorIs(t, err, driver.ErrNotSupported)
+}
+
+// TestDrainWaitsForInFlight: Drain stops intake at once, waits for the
+// handler in flight, and the handler's settlement reaches Watermill.
+func TestDrainWaitsForInFlight(t *testing.T) {
+	gc := newGoChannel(t)
+	c := newConn(t, gc)
+	ctx := t.Context()
+	started, release := make(chan struct{}), make(chan struct{})
+	var wm atomic.Pointer[message.Message]
+	sub, err := c.Subscribe(ctx, driver.SubscribeOptions{Subject: "d.e", Concurrency: 2},
+		func(ctx context.Context, m *driver.Message) {
+			var w *message.Message
+			require.True(t, m.Acker.(driver.Aser).As(&w), "the Acker exposes the Watermill message")
+			wm.Store(w)
+			close(started)
+			<-release
+			assert.NoError(t, m.Acker.Ack(ctx))
+		})
+	require.NoError(t, err)
+	require.NoError(t, c.Publish(ctx, &driver.Message{Subject: "d.e"}))
+	recv(t, started, "the handler to start")
+
+	drained := make(chan error, 1)
+	go func() { drained <- sub.Drain(context.Background()) }()
+	select {
+	case err := <-drained:
+		t.Fatalf("Drain returned while a handler ran: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	require.NoError(t, recv(t, drained, "Drain"))
+	select {
+	case <-wm.Load().Acked():
+	default:
+		t.Fatal("the Watermill message was not acked")
+	}
+}
+
+// TestDrainDeadlineCancelsHandlers: when Drain's ctx ends first, the
+// handler's ctx is cancelled and Drain reports the deadline.
+func TestDrainDeadlineCancelsHandlers(t *testing.T) {
+	gc := newGoChannel(t)
+	c := newConn(t, gc)
+	ctx := t.Context()
+	started := make(chan struct{})
+	sub, err := c.Subscribe(ctx, driver.SubscribeOptions{Subject: "f.g"},
+		func(hctx context.Context, m *driver.Message) {
+			close(started)
+			<-hctx.Done()
+			assert.NoError(t, m.Acker.Nak(context.WithoutCancel(hctx)))
+		})
+	require.NoError(t, err)
+	require.NoError(t, c.Publish(ctx, &driver.Message{Subject: "f.g"}))
+	recv(t, started, "the handler to start")
+	dctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, sub.Drain(dctx), context.DeadlineExceeded)
+	require.NoError(t, sub.Drain(context.Background()), "a second Drain waits for the readers")
+}
+
+// TestCloseUnderlying: the Watermill values are the caller's unless
+// CloseUnderlying is set; then a value that is both is closed once.
+func TestCloseUnderlying(t *testing.T) {
+	for _, own := range []bool{false, true} {
+		var pubClosed, subClosed atomic.Int32
+		gc := newGoChannel(t)
+		c, err := wmbus.NewConn(pubCounter{gc, &pubClosed}, closeCounter{gc, &subClosed},
+			wmbus.Options{CloseUnderlying: own})
+		require.NoError(t, err)
+		require.NoError(t, c.Close(context.Background()))
+		require.NoError(t, c.Close(context.Background()), "Close is idempotent")
+		want := int32(0)
+		if own {
+			want = 1
+		}
+		assert.Equal(t, want, pubClosed.Load(), "publisher, own=%v", own)
+		assert.Equal(t, want, subClosed.Load(), "subscriber, own=%v", own)
+		err = c.Publish(t.Context(), &driver.Message{Subject: "a"})
+		assert.ErrorIs(t, err, driver.ErrClosed)
+	}
+
+	both := &pubSubCounter{GoChannel: newGoChannel(t)}
+	c, err := wmbus.NewConn(both, both, wmbus.Options{CloseUnderlying: true})
+	require.NoError(t, err)
+	require.NoError(t, c.Close(context.Background()))
+	assert.EqualValues(t, 1, both.n.Load(), "one value given as both is closed once")
+}
+
+// pubSubCounter is a Watermill Pub/Sub that counts Close calls.
+type pubSubCounter struct {
+	*gochannel.GoChannel
+	n atomic.Int32
+}
+
+// Close counts the call.
+func (p *pubSubCounter) Close() error {
+	p.n.Add(1)
+	return nil
+}
+
+// pubCounter is a Watermill publisher that counts Close calls instead of
+// closing the shared gochannel.
+type pubCounter struct {
+	message.Publisher
+	n *atomic.Int32
+}
+
+// Close counts the call.
+func (p pubCounter) Close() error {
+	p.n.Add(1)
+	return nil
+}

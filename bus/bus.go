@@ -1,0 +1,228 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/cloudevents"
+)
+
+// Publisher publishes messages. A service that only emits events asks for a
+// Publisher in its constructor rather than a whole Bus.
+type Publisher interface {
+	// Publish sends m to m.Subject. It fills the CloudEvents attributes m
+	// leaves empty (ID, SpecVersion, Source, Time) in place, so the caller
+	// can read the ID afterwards. It fails with ErrInvalidSubject,
+	// ErrPayloadTooLarge, ErrClosed, or a cloudevents validation error
+	// naming the attribute.
+	Publish(ctx context.Context, m *Message) error
+}
+
+// Subscriber starts subscriptions.
+type Subscriber interface {
+	// Subscribe delivers messages whose subject matches pattern to h until
+	// the subscription is drained or the bus closed. ctx bounds the
+	// subscribe call itself; its values (not its cancellation) reach the
+	// handlers.
+	Subscribe(ctx context.Context, pattern string, h Handler, opts ...SubscribeOption) (*Subscription, error)
+}
+
+// Requester sends requests and waits for the reply.
+type Requester interface {
+	// Request publishes m as a request and returns the first reply. It
+	// fails with ErrNoResponders when nobody listens, with an error
+	// wrapping ErrTimeout (and the context's error) when ctx ends first,
+	// with *RemoteError when the responder's handler failed, and with
+	// ErrNotSupported on backends without request/reply.
+	Request(ctx context.Context, m *Message) (*Message, error)
+}
+
+// Bus is an open connection to a backend: it publishes, subscribes and
+// sends requests. Its methods are safe for concurrent use. Obtain one with
+// Open (by URL) or New (from a driver.Conn).
+type Bus interface {
+	Publisher
+	Subscriber
+	Requester
+	// As sets target, a pointer to a backend-native type, and reports
+	// whether it could; each backend documents the types it supports.
+	As(target any) bool
+	// Close drains every subscription (no new intake, in-flight handlers
+	// finish and their messages are settled), bounded by ctx, then closes
+	// the backend connection. A connection the user passed to the backend
+	// stays open. Close is idempotent; afterwards every method returns
+	// ErrClosed.
+	Close(ctx context.Context) error
+}
+
+// busImpl is the Bus over a driver.Conn.
+type busImpl struct {
+	conn  driver.Conn
+	cfg   config
+	limit int // max message size, 0 when the backend does not say
+	mu    sync.Mutex
+	subs  map[*Subscription]struct{}
+	// closing: Close has begun; no new subscriptions. Publishing still
+	// works while subscriptions drain, so handlers finishing can publish.
+	closing bool
+	// closed: the driver connection is closed; everything fails.
+	closed bool
+}
+
+// New returns a Bus over conn, for backends opened without the URL
+// registry. The Bus owns conn: Close closes it.
+func New(conn driver.Conn, opts ...Option) Bus {
+	return newBus(conn, opts...)
+}
+
+func newBus(conn driver.Conn, opts ...Option) *busImpl {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &busImpl{conn: conn, cfg: cfg, subs: map[*Subscription]struct{}{}}
+}
+
+func (b *busImpl) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// Publish implements Publisher.
+func (b *busImpl) Publish(ctx context.Context, m *Message) error {
+	dm, err := b.encode(ctx, m)
+	if err != nil {
+		return err
+	}
+	if b.isClosed() {
+		return ErrClosed
+	}
+	return b.conn.Publish(ctx, dm)
+}
+
+// encode validates m and turns it into a driver message.
+func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, error) {
+	if err := ValidateSubject(m.Subject); err != nil {
+		return nil, err
+	}
+	for _, hook := range b.cfg.hooks {
+		hook(ctx, m)
+	}
+	m.fillDefaults(b.cfg.source)
+	h := make(map[string][]string, len(m.Header)+8)
+	for k, v := range m.Header {
+		if !cloudevents.IsEventHeader(k) {
+			h[k] = slices.Clone(v) // the driver owns h and its slices
+		}
+	}
+	body, err := cloudevents.Encode(&m.Event, b.cfg.mode, h)
+	if err != nil {
+		return nil, fmt.Errorf("busway: publish to %q: %w", m.Subject, err)
+	}
+	return &driver.Message{Subject: m.Subject, Header: h, Data: body}, nil
+}
+
+// decode turns a delivered driver message into a Message. On error the
+// returned Message still carries the raw delivery.
+func (b *busImpl) decode(dm *driver.Message) (*Message, error) {
+	m := &Message{Subject: dm.Subject, attempt: max(dm.Attempt, 1), raw: dm, bus: b}
+	ev, err := cloudevents.Decode(dm.Header, dm.Data)
+	if err != nil {
+		return m, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	m.Event = ev
+	for k, v := range dm.Header {
+		if !cloudevents.IsEventHeader(k) {
+			if m.Header == nil {
+				m.Header = make(map[string][]string, len(dm.Header))
+			}
+			m.Header[k] = v
+		}
+	}
+	return m, nil
+}
+
+// Request implements Requester.
+func (b *busImpl) Request(ctx context.Context, m *Message) (*Message, error) {
+	if b.isClosed() {
+		return nil, ErrClosed
+	}
+	r, ok := b.conn.(driver.Requester)
+	if !ok {
+		return nil, fmt.Errorf("%w: request/reply", ErrNotSupported)
+	}
+	dm, err := b.encode(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.Request(ctx, dm)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ErrTimeout) {
+			err = fmt.Errorf("%w: request to %q: %w", ErrTimeout, m.Subject, err)
+		}
+		return nil, err
+	}
+	if msg := firstHeader(resp.Header, ErrorHeader); msg != "" {
+		return nil, &RemoteError{Subject: m.Subject, Message: msg}
+	}
+	reply, err := b.decode(resp)
+	if err != nil {
+		return nil, fmt.Errorf("busway: reply to %q: %w", m.Subject, err)
+	}
+	reply.raw, reply.bus = nil, nil // a reply is not itself a delivery to settle
+	return reply, nil
+}
+
+// As implements Bus.
+func (b *busImpl) As(target any) bool {
+	if a, ok := b.conn.(driver.Aser); ok {
+		return a.As(target)
+	}
+	return false
+}
+
+// Close implements Bus.
+func (b *busImpl) Close(ctx context.Context) error {
+	b.mu.Lock()
+	if b.closing {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closing = true
+	subs := make([]*Subscription, 0, len(b.subs))
+	for s := range b.subs {
+		subs = append(subs, s)
+	}
+	b.mu.Unlock()
+	drainErr := drainAll(ctx, subs)
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	return errors.Join(drainErr, b.conn.Close(ctx))
+}
+
+// drainAll drains subs concurrently and joins their errors.
+func drainAll(ctx context.Context, subs []*Subscription) error {
+	errs := make([]error, len(subs))
+	var wg sync.WaitGroup
+	for i, s := range subs {
+		wg.Go(func() { errs[i] = s.Drain(ctx) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (b *busImpl) logger() *slog.Logger { return b.cfg.logger }
+
+func firstHeader(h map[string][]string, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

@@ -1,0 +1,121 @@
+package driver
+
+import (
+	"context"
+	"time"
+)
+
+// Message is what a backend moves: a routing subject, transport headers and
+// a body. On the way out the bus fills Subject, Header and Data (the encoded
+// CloudEvent). On the way in the backend also fills Reply, Attempt and Acker.
+type Message struct {
+	// Subject is the routing subject, NATS rules: "."-separated tokens.
+	Subject string
+	// Header holds transport headers; keys are case-sensitive as in NATS.
+	// On Publish the map passes to the backend: the caller builds a fresh
+	// map for each call and does not touch it (or its value slices)
+	// afterwards, so a backend may keep or share it without copying.
+	Header map[string][]string
+	// Data is the message body. It stays the caller's: a backend that keeps
+	// it past Publish copies it. Received Data is the receiver's.
+	Data []byte
+
+	// Reply is the subject a response should be published to, when the
+	// message is a request; empty otherwise.
+	Reply string
+	// Attempt is the delivery attempt, 1 for the first delivery; 0 when the
+	// backend cannot tell.
+	Attempt int
+	// Acker settles the message. It is nil for at-most-once deliveries
+	// (core NATS, requests), which need no settlement.
+	Acker Acker
+}
+
+// Handler receives each delivered message. The bus settles the message
+// through m.Acker before it returns. ctx ends when the subscription is torn
+// down hard (its drain deadline passed).
+type Handler func(ctx context.Context, m *Message)
+
+// SubscribeOptions says what to subscribe to and how.
+type SubscribeOptions struct {
+	// Subject is the subject pattern; "*" matches one token, ">" the rest.
+	Subject string
+	// Group, when not empty, makes the subscription a member of a competing
+	// consumer group: each message goes to exactly one member of the group.
+	// Empty means fan-out: the subscription gets every matching message.
+	Group string
+	// Concurrency is how many callbacks may run at once; at least 1.
+	Concurrency int
+}
+
+// Subscription is a live subscription.
+type Subscription interface {
+	// Drain stops intake of new messages, waits until every callback in
+	// flight has returned (so each message is settled), and releases the
+	// subscription. When ctx ends first, Drain returns ctx.Err() and the
+	// backend makes sure unsettled messages will be redelivered (where the
+	// backend redelivers at all).
+	Drain(ctx context.Context) error
+}
+
+// Conn is an open connection to a backend. Its methods are safe for
+// concurrent use.
+type Conn interface {
+	// Publish sends m. It returns when the backend has taken the message
+	// (core NATS: buffered; JetStream: stored; mem: queued to subscribers).
+	Publish(ctx context.Context, m *Message) error
+	// Subscribe starts delivering matching messages to h. It returns once
+	// the subscription is active: a message published after it returns,
+	// from any connection to the same broker, reaches h.
+	Subscribe(ctx context.Context, opts SubscribeOptions, h Handler) (Subscription, error)
+	// Close releases the connection. Subscriptions should have been drained
+	// by the caller; Close tears down any that remain. A connection the
+	// user passed in to the backend is never closed.
+	Close(ctx context.Context) error
+}
+
+// Requester is implemented by a Conn with request/reply: Request publishes m
+// with a unique reply subject and returns the first response. It fails with
+// ErrNoResponders when nobody subscribes to m.Subject, and with the context's
+// error when ctx ends first.
+type Requester interface {
+	Request(ctx context.Context, m *Message) (*Message, error)
+}
+
+// Limiter is implemented by a Conn that knows its maximum message size:
+// headers plus body, in bytes, as the NATS protocol counts them.
+type Limiter interface {
+	MaxPayload() int
+}
+
+// Aser gives access to a backend's native types. As reports whether target
+// (a pointer) was set; see each backend's documentation for what it
+// supports.
+type Aser interface {
+	As(target any) bool
+}
+
+// Acker settles one delivered message.
+type Acker interface {
+	// Ack reports the message handled; it will not be delivered again.
+	Ack(ctx context.Context) error
+	// Nak reports the message not handled; it will be delivered again.
+	Nak(ctx context.Context) error
+}
+
+// DelayNaker is an Acker that can redeliver after a delay.
+type DelayNaker interface {
+	NakWithDelay(ctx context.Context, delay time.Duration) error
+}
+
+// Terminator is an Acker that can stop redelivery of a message for good,
+// recording why.
+type Terminator interface {
+	Term(ctx context.Context, reason string) error
+}
+
+// Progresser is an Acker that can extend the time the server waits for an
+// ack while a long handler is still running.
+type Progresser interface {
+	InProgress(ctx context.Context) error
+}

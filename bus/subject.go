@@ -1,0 +1,193 @@
+package bus
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Subject rules follow nats-server (server/sublist.go: IsValidSubject,
+// IsValidLiteralSubject, matchLiteral), with one addition: control
+// characters are rejected anywhere, not only the whitespace NATS checks.
+
+// ValidateSubject checks that s is a valid subject to publish to under NATS
+// rules: non-empty "."-separated tokens, no wildcard tokens ("*", ">"), no
+// whitespace or control characters. Every backend applies it.
+func ValidateSubject(s string) error {
+	return checkSubject(s, false)
+}
+
+// ValidatePattern checks that s is a valid subject pattern to subscribe to:
+// like ValidateSubject, and "*" may stand for any one token, ">" for one or
+// more trailing tokens (last token only). As in NATS, "*" or ">" inside a
+// longer token ("foo*") is a literal character, not a wildcard.
+func ValidatePattern(s string) error {
+	return checkSubject(s, true)
+}
+
+func checkSubject(s string, wildcards bool) error {
+	if s == "" {
+		return subjectError(s, "empty subject")
+	}
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != '.' {
+			if bad := badChar(s, i); bad != "" {
+				return subjectError(s, bad)
+			}
+			continue
+		}
+		tok := s[start:i]
+		start = i + 1
+		switch {
+		case tok == "":
+			return subjectError(s, "empty token")
+		case tok == "*" && !wildcards, tok == ">" && !wildcards:
+			return subjectError(s, "wildcard "+tok+" in a subject to publish to")
+		case tok == ">" && i != len(s):
+			return subjectError(s, "\">\" is not the last token")
+		}
+	}
+	return nil
+}
+
+// badChar describes why the byte at s[i] is not allowed, or returns "".
+func badChar(s string, i int) string {
+	c := s[i]
+	switch {
+	case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f':
+		return fmt.Sprintf("whitespace %q at byte %d", c, i)
+	case c < 0x20 || c == 0x7f:
+		return fmt.Sprintf("control character %q at byte %d", c, i)
+	case c >= 0x80:
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("control character %q at byte %d", r, i)
+		}
+	}
+	return ""
+}
+
+func subjectError(s, why string) error {
+	return fmt.Errorf("%w %q: %s", ErrInvalidSubject, s, why)
+}
+
+// MatchSubject reports whether the literal subject matches pattern under
+// NATS rules (nats-server's sublist): a "*" token matches exactly one token,
+// a trailing ">" token one or more tokens, any other token (including
+// "foo*") only itself. A subject with an empty token matches nothing.
+// Whitespace is not checked; validate both sides first.
+func MatchSubject(pattern, subject string) bool {
+	if pattern == "" || subject == "" {
+		return false
+	}
+	for {
+		pt, prest, pmore := nextToken(pattern)
+		st, srest, smore := nextToken(subject)
+		if st == "" {
+			return false
+		}
+		switch pt {
+		case ">":
+			return !pmore && noEmptyToken(srest, smore)
+		case "*":
+		default:
+			if pt != st {
+				return false
+			}
+		}
+		if !pmore || !smore {
+			return pmore == smore
+		}
+		pattern, subject = prest, srest
+	}
+}
+
+// nextToken splits s at its first '.'; more reports whether there was one.
+func nextToken(s string) (tok, rest string, more bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// noEmptyToken reports whether the remaining subject (after a '.' when more)
+// has no empty token.
+func noEmptyToken(rest string, more bool) bool {
+	for more {
+		var tok string
+		tok, rest, more = nextToken(rest)
+		if tok == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// Token checks that v can stand as one subject token as it is: not empty,
+// no ".", "*", ">", whitespace or control characters, and no leading "$"
+// (reserved for system subjects). Use it on values from outside (tenant
+// ids, user names) before they become part of a subject; EscapeToken is the
+// lenient alternative.
+func Token(v string) error {
+	if v == "" {
+		return fmt.Errorf("%w: empty token", ErrInvalidSubject)
+	}
+	if v[0] == '$' {
+		return fmt.Errorf("%w: token %q starts with \"$\"", ErrInvalidSubject, v)
+	}
+	for i := 0; i < len(v); i++ {
+		if !tokenByte(v[i]) {
+			return fmt.Errorf("%w: token %q has %q at byte %d", ErrInvalidSubject, v, v[i], i)
+		}
+	}
+	return nil
+}
+
+// tokenByte reports whether c may appear unescaped in a token built from
+// an untrusted value.
+func tokenByte(c byte) bool {
+	return c > ' ' && c < 0x7f && c != '.' && c != '*' && c != '>' && c != '%'
+}
+
+// EscapeToken turns any string into one safe subject token: bytes that
+// Token refuses (".", "*", ">", whitespace, control and non-ASCII bytes),
+// "%" itself, and a leading "$" become %XX (uppercase hex), so distinct
+// values stay distinct and the result is always a single literal token.
+// The empty string becomes "%", which no non-empty value escapes to.
+func EscapeToken(v string) string {
+	if v == "" {
+		return "%"
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if tokenByte(c) && !(i == 0 && c == '$') {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+// Subject joins tokens into a subject after checking each with Token, so a
+// value from outside cannot add tokens or wildcards:
+//
+//	subj, err := bus.Subject("orders", tenantID, "created")
+//
+// An invalid token is an error wrapping ErrInvalidSubject that names it.
+func Subject(tokens ...string) (string, error) {
+	if len(tokens) == 0 {
+		return "", fmt.Errorf("%w: no tokens", ErrInvalidSubject)
+	}
+	for i, t := range tokens {
+		if err := Token(t); err != nil {
+			return "", fmt.Errorf("token %d: %w", i, err)
+		}
+	}
+	return strings.Join(tokens, "."), nil
+}

@@ -1,0 +1,83 @@
+// Package middleware provides handler middleware for Busway: in-process
+// retry, per-attempt timeout, correlation, structured logging, consumer-side
+// deduplication, filtering and validation. Each is a bus.Middleware, a
+// func(bus.Handler) bus.Handler, or a constructor returning one:
+//
+//	r := bus.NewRouter(b)
+//	r.Use(
+//		middleware.Correlation(),
+//		middleware.Logging(logger),
+//	)
+//	r.Handle("orders.*.created", h,
+//		bus.Group("billing"),
+//		bus.DeadLetter("dlq.billing"),
+//		bus.Use(
+//			middleware.Validate(checkOrder),
+//			middleware.Dedup(middleware.DedupConfig{TTL: 10 * time.Minute}),
+//			middleware.Retry(middleware.RetryConfig{MaxRetries: 2, InitialInterval: 50 * time.Millisecond}),
+//			middleware.Timeout(5*time.Second),
+//		))
+//
+// # Ordering
+//
+// The first middleware given is the outermost: it sees the message first
+// and the handler's result last (bus.Chain, Router.Use and bus.Use all
+// follow this rule; router-wide middleware wraps per-route middleware).
+// Choose the order on purpose:
+//
+//   - Timeout inside Retry gives each attempt its own deadline; Timeout
+//     outside Retry bounds all attempts together.
+//   - Logging outside Retry logs one line per delivery with the final
+//     result; inside Retry it logs every in-process attempt.
+//   - Correlation outside Logging lets the log line carry the
+//     correlation id from the context (Logging also reads it from the
+//     message itself).
+//   - Validate and Filter outermost (or at least outside Retry): a message
+//     that will never pass is not retried, and is rejected before any work.
+//   - Dedup outside Retry: a message is remembered once its whole retry
+//     sequence succeeded.
+//
+// # What the bus already does
+//
+// Every handler chain runs inside the bus's own dispatch and settle step.
+// The bus, not this package:
+//
+//   - recovers panics: a panicking handler (or middleware) never crashes the
+//     process; the panic becomes an error wrapping bus.ErrPanic and is
+//     treated as retryable. There is deliberately no Recover middleware.
+//   - classifies errors: nil acknowledges; an error wrapped with
+//     bus.Permanent (or wrapping bus.ErrMalformed) is final; any other error
+//     is retryable.
+//   - redelivers a retryable failure with backoff, on backends that
+//     redeliver (mem, JetStream), up to the subscription's bus.MaxAttempts
+//     deliveries.
+//   - dead-letters a message that failed for good (bus.DeadLetter), keeping
+//     its original bytes; this replaces a "poison queue" middleware.
+//
+// So Retry is not needed for reliability on mem or JetStream. It is for
+// backends without redelivery, such as core NATS (at-most-once, where the
+// first failure is final), and for fast transient retries (a lock, a brief
+// network blip) before the message is given back to the backend. Its
+// attempts multiply with the bus's: MaxAttempts deliveries of
+// MaxRetries+1 attempts each. Retry returns the last error unchanged so the
+// bus still classifies it; it never retries a permanent error. On
+// JetStream keep a retry sequence (MaxElapsedTime, with Timeout) shorter
+// than the consumer's AckWait, or the server redelivers the message to
+// another consumer while it is still being retried here.
+//
+// # Errors from this package
+//
+// Validate returns permanent errors (the message goes straight to the
+// dead-letter subject). Timeout's error wraps ErrHandlerTimeout and is
+// retryable. Filter and Dedup return nil for what they skip: the message
+// is acknowledged without calling the handler.
+//
+// # CloudEvents extensions
+//
+// Correlation and Correlate use two CloudEvents extension attributes,
+// named per the CloudEvents naming rules (lowercase letters and digits):
+// "correlationid" (CorrelationIDExtension), shared by every event of one
+// business flow, and "causationid" (CausationIDExtension), the id of the
+// event whose handling produced this one. On NATS they travel as the
+// ce-correlationid and ce-causationid headers in binary mode.
+package middleware

@@ -1,0 +1,16 @@
+package middleware
+
+import (
+	"time"
+
+	"github.com/busway/busway/bus"
+)
+
+// NewTestDedup returns Dedup's handler with a clock and a hook called when a
+// duplicate starts waiting for the copy in flight, and a function reporting
+// how many events it remembers.
+func NewTestDedup(cfg DedupConfig, next bus.Handler, now func() time.Time, onWait func()) (bus.Handler, func() int) {
+	d := newDedup(cfg, next, now)
+	d.onWait = onWait
+	return d, d.len
+}

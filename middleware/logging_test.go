@@ -1,0 +1,157 @@
+package middleware_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/busway/busway/bus"
+	"github.com/busway/busway/middleware"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// logBuffer is a concurrency-safe buffer of JSON log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// records decodes every line written so far.
+func (b *logBuffer) records(t *testing.T) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for line := range strings.Lines(b.buf.String()) {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+		out = append(out, rec)
+	}
+	return out
+}
+
+func newLogger(level slog.Level) (*slog.Logger, *logBuffer) {
+	buf := &logBuffer{}
+	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: level})), buf
+}
+
+func TestLoggingSuccessAtDebug(t *testing.T) {
+	logger, buf := newLogger(slog.LevelDebug)
+	m := event("e1")
+	m.Event.Extensions = map[string]string{middleware.CorrelationIDExtension: "flow-1"}
+	require.NoError(t, middleware.Logging(logger)(&counter{}).Handle(context.Background(), m))
+
+	recs := buf.records(t)
+	require.Len(t, recs, 1)
+	rec := recs[0]
+	assert.Equal(t, "DEBUG", rec["level"])
+	assert.Equal(t, "busway: message handled", rec["msg"])
+	assert.Equal(t, "orders.created", rec["subject"])
+	assert.Equal(t, "com.example.order.created.v1", rec["type"])
+	assert.Equal(t, "/test", rec["source"])
+	assert.Equal(t, "e1", rec["event_id"])
+	assert.Equal(t, 0.0, rec["attempt"], "a message built by hand has attempt 0")
+	assert.Equal(t, "flow-1", rec["correlation_id"])
+	assert.IsType(t, 0.0, rec["duration"], "duration in nanoseconds")
+	assert.NotContains(t, rec, "error")
+	assert.NotContains(t, rec, "retry_attempt")
+	b, _ := json.Marshal(rec)
+	assert.NotContains(t, string(b), "secret", "the payload is not logged")
+}
+
+func TestLoggingFailures(t *testing.T) {
+	for _, tc := range []struct {
+		err       error
+		level     string
+		permanent bool
+	}{
+		{errTransient, "WARN", false},
+		{bus.Permanent(errTransient), "ERROR", true},
+	} {
+		t.Run(tc.level, func(t *testing.T) {
+			logger, buf := newLogger(slog.LevelInfo)
+			h := &counter{fn: func(context.Context, int) error { return tc.err }}
+			err := middleware.Logging(logger)(h).Handle(context.Background(), event("e1"))
+			assert.Equal(t, tc.err, err, "the error is returned unchanged")
+
+			recs := buf.records(t)
+			require.Len(t, recs, 1)
+			assert.Equal(t, tc.level, recs[0]["level"])
+			assert.Equal(t, "busway: handler failed", recs[0]["msg"])
+			assert.Equal(t, "transient", recs[0]["error"])
+			assert.Equal(t, tc.permanent, recs[0]["permanent"])
+			assert.Equal(t, "e1", recs[0]["event_id"])
+		})
+	}
+}
+
+func TestLoggingSkipsDisabledLevels(t *testing.T) {
+	logger, buf := newLogger(slog.LevelInfo)
+	require.NoError(t, middleware.Logging(logger)(&counter{}).Handle(context.Background(), event("e1")))
+	assert.Empty(t, buf.records(t), "successes are Debug")
+}
+
+func TestLoggingCorrelationFromContext(t *testing.T) {
+	logger, buf := newLogger(slog.LevelDebug)
+	h := bus.Chain(&counter{}, middleware.Correlation(), middleware.Logging(logger))
+	require.NoError(t, h.Handle(context.Background(), event("e1")))
+	assert.Equal(t, "e1", buf.records(t)[0]["correlation_id"])
+}
+
+// Inside Retry, Logging writes one record per in-process attempt.
+func TestLoggingInsideRetry(t *testing.T) {
+	logger, buf := newLogger(slog.LevelDebug)
+	h := &counter{fn: func(_ context.Context, call int) error {
+		if call == 1 {
+			return errTransient
+		}
+		return nil
+	}}
+	handler := bus.Chain(h, middleware.Retry(middleware.RetryConfig{MaxRetries: 1}), middleware.Logging(logger))
+	require.NoError(t, handler.Handle(context.Background(), event("e1")))
+	recs := buf.records(t)
+	require.Len(t, recs, 2)
+	assert.Equal(t, []any{1.0, 2.0}, []any{recs[0]["retry_attempt"], recs[1]["retry_attempt"]})
+	assert.Equal(t, []any{"WARN", "DEBUG"}, []any{recs[0]["level"], recs[1]["level"]})
+}
+
+// Through the bus the record carries the delivery attempt.
+func TestLoggingOnBus(t *testing.T) {
+	b := newBus(t)
+	logger, buf := newLogger(slog.LevelDebug)
+	results := make(chan result, 4)
+	h := &counter{fn: func(_ context.Context, call int) error {
+		if call == 1 {
+			return fmt.Errorf("first: %w", errTransient)
+		}
+		return nil
+	}}
+	_, err := b.Subscribe(context.Background(), "orders.>", h, noBackoff,
+		bus.Use(observe(results), middleware.Logging(logger)))
+	require.NoError(t, err)
+	require.NoError(t, b.Publish(context.Background(), event("e1")))
+	recv(t, results)
+	recv(t, results)
+
+	recs := buf.records(t)
+	require.Len(t, recs, 2)
+	assert.Equal(t, "WARN", recs[0]["level"])
+	assert.Equal(t, 1.0, recs[0]["attempt"])
+	assert.Equal(t, "first: transient", recs[0]["error"])
+	assert.Equal(t, false, recs[0]["permanent"])
+	assert.Equal(t, "DEBUG", recs[1]["level"])
+	assert.Equal(t, 2.0, recs[1]["attempt"])
+	assert.Equal(t, "e1", recs[1]["event_id"])
+}
