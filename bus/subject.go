@@ -33,6 +33,9 @@ func checkSubject(s string, wildcards bool) error {
 	start := 0
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) && s[i] != '.' {
+			if c := s[i]; c > ' ' && c < 0x7f {
+				continue // printable ASCII: the common case, no call
+			}
 			if bad := badChar(s, i); bad != "" {
 				return subjectError(s, bad)
 			}
@@ -128,8 +131,8 @@ func noEmptyToken(rest string, more bool) bool {
 }
 
 // Token checks that v can stand as one subject token as it is: not empty,
-// no ".", "*", ">", whitespace or control characters, and no leading "$"
-// (reserved for system subjects). Use it on values from outside (tenant
+// printable ASCII only, no ".", "*" or ">", and no leading "$" (reserved
+// for system subjects). "%" is allowed, so EscapeToken's output passes. Use it on values from outside (tenant
 // ids, user names) before they become part of a subject; EscapeToken is the
 // lenient alternative.
 func Token(v string) error {
@@ -140,15 +143,15 @@ func Token(v string) error {
 		return fmt.Errorf("%w: token %q starts with \"$\"", ErrInvalidSubject, v)
 	}
 	for i := 0; i < len(v); i++ {
-		if !tokenByte(v[i]) {
+		if !tokenByte(v[i]) && v[i] != '%' {
 			return fmt.Errorf("%w: token %q has %q at byte %d", ErrInvalidSubject, v, v[i], i)
 		}
 	}
 	return nil
 }
 
-// tokenByte reports whether c may appear unescaped in a token built from
-// an untrusted value.
+// tokenByte reports whether EscapeToken keeps c as it is. Token also
+// accepts "%", so an escaped value passes it.
 func tokenByte(c byte) bool {
 	return c > ' ' && c < 0x7f && c != '.' && c != '*' && c != '>' && c != '%'
 }

@@ -70,7 +70,7 @@ func TestToken(t *testing.T) {
 	for _, v := range []string{"acme", "ACME-1", "a_b", "x"} {
 		assert.NoError(t, bus.Token(v), v)
 	}
-	for _, v := range []string{"", "a.b", "*", ">", "a b", "$SYS", "a\nb", "a%b", "\x00", "ü"} {
+	for _, v := range []string{"", "a.b", "*", ">", "a b", "$SYS", "a\nb", "\x00", "ü"} {
 		assert.ErrorIs(t, bus.Token(v), bus.ErrInvalidSubject, "%q", v)
 	}
 }
