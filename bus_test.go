@@ -39,7 +39,11 @@ type quote struct {
 }
 
 func TestEndToEnd(t *testing.T) {
-	for name, url := range backendURLs(t) {
+	urls := backendURLs(t)
+	for _, scheme := range bus.Schemes() {
+		require.Contains(t, urls, scheme, "every registered backend runs the end-to-end scenario")
+	}
+	for name, url := range urls {
 		t.Run(name, func(t *testing.T) { scenario(t, url) })
 	}
 }
@@ -60,7 +64,8 @@ func count(m *sync.Map, id string) {
 // scenario: a producer service and a consumer service on two Bus values.
 // The consumer has a fan-out audit log, a billing group with two members,
 // a handler that fails once per message (retried in process, so it works
-// on every backend), and a pricing responder. 20 orders are placed.
+// on every backend), a refund handler that fails permanently (dead-letter),
+// and a pricing responder. 20 orders are placed.
 func scenario(t *testing.T, url string) {
 	const orders = 20
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -77,7 +82,17 @@ func scenario(t *testing.T, url string) {
 	runCtx, stop := context.WithCancel(ctx)
 	runErr := make(chan error, 1)
 	go func() { runErr <- router.Run(runCtx) }()
-	<-router.Running()
+	select {
+	case <-router.Running():
+	case err := <-runErr:
+		t.Fatalf("router did not start: %v", err)
+	}
+	dead := make(chan *bus.Message, 1)
+	_, err = producer.Subscribe(ctx, "shop.dead", bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
+		dead <- m
+		return nil
+	}))
+	require.NoError(t, err)
 
 	for i := range orders {
 		m, err := bus.NewJSON("shop.orders.placed", "com.example.order.placed.v1", orderPlaced{ID: fmt.Sprint("o", i), Amount: i})
@@ -86,6 +101,20 @@ func scenario(t *testing.T, url string) {
 		assert.NotEmpty(t, m.Event.ID, "publish fills the id")
 	}
 	waitOrFail(t, &st.wg, "every handler saw every order")
+
+	// A refund the handler rejects for good is dead-lettered, bytes intact.
+	bad, err := bus.NewJSON("shop.refunds.requested", "com.example.refund.requested.v1", orderPlaced{ID: "r1", Amount: -1})
+	require.NoError(t, err)
+	require.NoError(t, producer.Publish(ctx, bad))
+	select {
+	case d := <-dead:
+		assert.Equal(t, bad.Event.ID, d.Event.ID)
+		assert.Equal(t, bad.Event.Data, d.Data(), "original bytes")
+		assert.Equal(t, "shop.refunds.requested", d.GetHeader(bus.DeadLetterSubjectHeader))
+		assert.Contains(t, d.GetHeader(bus.DeadLetterReasonHeader), "negative refund")
+	case <-ctx.Done():
+		t.Fatal("no dead letter")
+	}
 
 	q, err := bus.RequestJSON[quote](ctx, producer, "shop.pricing.quote", "com.example.quote.query.v1", quote{SKU: "b-1"})
 	require.NoError(t, err)
@@ -139,6 +168,12 @@ func buildRouter(b bus.Bus, st *scenarioState) *bus.Router {
 		st.wg.Done()
 		return nil
 	}), bus.Group("inventory"), bus.Use(retry))
+	r.Handle("shop.refunds.requested", bus.JSON(func(_ context.Context, _ *bus.Message, o orderPlaced) error {
+		if o.Amount < 0 {
+			return bus.Permanent(errors.New("negative refund"))
+		}
+		return nil
+	}), bus.Group("refunds"), bus.DeadLetter("shop.dead"))
 	r.Handle("shop.pricing.quote", bus.Reply("com.example.quote.v1", func(_ context.Context, q quote) (quote, error) {
 		if q.SKU == "" {
 			return quote{}, bus.Permanent(errors.New("sku required"))

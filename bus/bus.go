@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/busway/busway/bus/driver"
 	"github.com/busway/busway/cloudevents"
@@ -62,16 +63,21 @@ type Bus interface {
 
 // busImpl is the Bus over a driver.Conn.
 type busImpl struct {
-	conn  driver.Conn
-	cfg   config
-	limit int // max message size, 0 when the backend does not say
-	mu    sync.Mutex
-	subs  map[*Subscription]struct{}
+	conn driver.Conn
+	cfg  config
+
 	// closing: Close has begun; no new subscriptions. Publishing still
 	// works while subscriptions drain, so handlers finishing can publish.
-	closing bool
+	closing atomic.Bool
 	// closed: the driver connection is closed; everything fails.
-	closed bool
+	closed atomic.Bool
+	// closeDone is closed when the first Close has finished; closeErr is
+	// its result.
+	closeDone chan struct{}
+	closeErr  error
+
+	mu   sync.Mutex // guards subs
+	subs map[*Subscription]struct{}
 }
 
 // New returns a Bus over conn, for backends opened without the URL
@@ -85,14 +91,10 @@ func newBus(conn driver.Conn, opts ...Option) *busImpl {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &busImpl{conn: conn, cfg: cfg, subs: map[*Subscription]struct{}{}}
+	return &busImpl{conn: conn, cfg: cfg, subs: map[*Subscription]struct{}{}, closeDone: make(chan struct{})}
 }
 
-func (b *busImpl) isClosed() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.closed
-}
+func (b *busImpl) isClosed() bool { return b.closed.Load() }
 
 // Publish implements Publisher.
 func (b *busImpl) Publish(ctx context.Context, m *Message) error {
@@ -187,35 +189,28 @@ func (b *busImpl) As(target any) bool {
 	return false
 }
 
-// Close implements Bus.
+// Close implements Bus. A second Close waits for the first to finish
+// (bounded by its own ctx) and returns the first's result.
 func (b *busImpl) Close(ctx context.Context) error {
-	b.mu.Lock()
-	if b.closing {
-		b.mu.Unlock()
-		return nil
+	if b.closing.Swap(true) {
+		select {
+		case <-b.closeDone:
+			return b.closeErr
+		case <-ctx.Done():
+			return fmt.Errorf("busway: close: %w", ctx.Err())
+		}
 	}
-	b.closing = true
+	b.mu.Lock()
 	subs := make([]*Subscription, 0, len(b.subs))
 	for s := range b.subs {
 		subs = append(subs, s)
 	}
 	b.mu.Unlock()
-	drainErr := drainAll(ctx, subs)
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-	return errors.Join(drainErr, b.conn.Close(ctx))
-}
-
-// drainAll drains subs concurrently and joins their errors.
-func drainAll(ctx context.Context, subs []*Subscription) error {
-	errs := make([]error, len(subs))
-	var wg sync.WaitGroup
-	for i, s := range subs {
-		wg.Go(func() { errs[i] = s.Drain(ctx) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	drainErr := driver.DrainAll(ctx, subs)
+	b.closed.Store(true)
+	b.closeErr = errors.Join(drainErr, b.conn.Close(ctx))
+	close(b.closeDone)
+	return b.closeErr
 }
 
 func (b *busImpl) logger() *slog.Logger { return b.cfg.logger }

@@ -61,9 +61,23 @@
 // subscription: intake stops, handlers in flight finish within the
 // deadline, each message is acked or nacked.
 //
+// A received Message's Event.Data, Header and Raw bytes may be shared with
+// other subscribers of the same message and with its dead-letter copy:
+// treat them as read-only.
+//
 // # Backends
 //
 // Backends register a URL scheme with Register; Open finds them. New
-// opens a Bus over a driver.Conn directly. As reaches the backend's native
-// types.
+// opens a Bus over a driver.Conn directly.
+//
+// # As
+//
+// Bus.As reaches the backend's native types, for what the portable API
+// does not cover. It takes a pointer to the native type and reports
+// whether it was set; each backend documents what it supports (mem:
+// **membus.Conn; Watermill adapter: *message.Publisher, *message.Subscriber
+// and the concrete types behind them).
+//
+//	var native *membus.Conn
+//	if b.As(&native) { ... }
 package bus

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/busway/busway/bus/driver"
 	"log/slog"
 	"sync"
 	"time"
@@ -123,7 +124,7 @@ func (r *Router) Run(ctx context.Context) error {
 func (r *Router) drain(subs []*Subscription) error {
 	ctx, cancel := context.WithTimeout(context.Background(), r.drainTimeout)
 	defer cancel()
-	if err := drainAll(ctx, subs); err != nil {
+	if err := driver.DrainAll(ctx, subs); err != nil {
 		return fmt.Errorf("busway: router drain: %w", err)
 	}
 	return nil

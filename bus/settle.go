@@ -34,9 +34,12 @@ const maxReasonLen = 1024
 
 // settle acknowledges, redelivers or dead-letters a message after its
 // handler ran. A message is never acked before the handler returned nil or
-// the message was safely published to the dead-letter subject.
-func (s *Subscription) settle(ctx context.Context, m *Message, err error) {
-	acker := m.raw.Acker
+// the message was safely published to the dead-letter subject. Acks and
+// naks use the never-cancelled settle context, so they go out even after a
+// hard stop; the dead-letter publish uses the handlers' context, so a hard
+// stop cannot leave it blocked (it fails, and the message is handed back).
+func (s *Subscription) settle(m *Message, err error) {
+	ctx, acker := s.settleCtx, m.raw.Acker
 	switch {
 	case err == nil:
 		if acker != nil {
@@ -60,20 +63,30 @@ func (s *Subscription) shouldRetry(m *Message, err error) bool {
 // nak asks for redelivery after the backoff, when the backend can delay.
 func (s *Subscription) nak(ctx context.Context, acker driver.Acker, attempt int) error {
 	if d, ok := acker.(driver.DelayNaker); ok && s.cfg.backoff != nil {
-		return d.NakWithDelay(ctx, s.cfg.backoff(attempt))
+		return d.NakWithDelay(ctx, s.delay(attempt))
 	}
 	return acker.Nak(ctx)
 }
 
+// delay is the user's backoff for attempt; a panicking backoff function
+// means no delay rather than a crashed delivery goroutine.
+func (s *Subscription) delay(attempt int) (d time.Duration) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.b.logger().Error("busway: Backoff function panicked; redelivering without delay", "panic", r)
+			d = 0
+		}
+	}()
+	return s.cfg.backoff(attempt)
+}
+
 // fail handles a final failure: dead-letter, or terminate and log.
 func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
-	permanent := IsPermanent(err)
-	log := s.b.logger().With("subject", m.Subject, "event_id", m.Event.ID,
-		"attempt", m.attempt, "permanent", permanent, "error", err)
+	log := s.failureLog(m, err)
 	acker := m.raw.Acker
 	why := "no dead-letter subject is set"
 	if s.cfg.deadLetter != "" {
-		dlErr := s.deadLetter(ctx, m, err, permanent)
+		dlErr := s.deadLetter(s.ctx, m, err, IsPermanent(err))
 		switch {
 		case dlErr == nil:
 			log.Warn("busway: message dead-lettered", "dead_letter", s.cfg.deadLetter)
@@ -81,15 +94,13 @@ func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
 				s.logAckErr(m, "ack", acker.Ack(ctx))
 			}
 			return
-		case !errors.Is(dlErr, ErrPayloadTooLarge):
-			log.Error("busway: dead-letter publish failed; message will be redelivered", "dead_letter_error", dlErr)
-			if acker != nil {
-				s.logAckErr(m, "nak", s.nak(ctx, acker, m.attempt))
-			}
+		case acker != nil && !errors.Is(dlErr, ErrPayloadTooLarge):
+			log.Error("busway: dead-letter publish failed; message handed back for redelivery", "dead_letter_error", dlErr)
+			s.logAckErr(m, "nak", s.nak(ctx, acker, m.attempt))
 			return
 		}
-		// Redelivery cannot make it fit: terminate like without one.
-		why = "it is too large to dead-letter with its failure headers: " + dlErr.Error()
+		// Redelivery cannot help: too large, or at-most-once.
+		why = "dead-letter publish failed: " + dlErr.Error()
 	}
 	if acker == nil {
 		log.Error("busway: message failed on an at-most-once subscription and is lost", "why", why)
@@ -101,6 +112,18 @@ func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
 		return
 	}
 	s.logAckErr(m, "ack", acker.Ack(ctx))
+}
+
+// failureLog is the logger for a final failure, with the panic stack when
+// the handler panicked.
+func (s *Subscription) failureLog(m *Message, err error) *slog.Logger {
+	log := s.b.logger().With("subject", m.Subject, "event_id", m.Event.ID,
+		"attempt", m.attempt, "permanent", IsPermanent(err), "error", err)
+	var p *panicError
+	if errors.As(err, &p) {
+		log = log.With("stack", string(p.stack))
+	}
+	return log
 }
 
 // deadLetter publishes the original bytes to the dead-letter subject with

@@ -71,7 +71,8 @@ func TestTooLargeToDeadLetterIsTerminated(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"big.v1", "sentinel.v1"}, seen, "handled once, never redelivered")
-	assert.Contains(t, logs.String(), "too large to dead-letter")
+	assert.Contains(t, logs.String(), "dead-letter publish failed")
+	assert.Contains(t, logs.String(), "payload too large")
 	assert.Contains(t, logs.String(), "terminated")
 }
 

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -22,10 +23,10 @@ type Subscription struct {
 	// message is still settled after a hard stop.
 	settleCtx context.Context
 
-	ds       driver.Subscription
-	drainMu  sync.Mutex
-	drained  bool
-	drainErr error
+	ds        driver.Subscription
+	drainOnce sync.Once
+	drainDone chan struct{} // closed when the first Drain has finished
+	drainErr  error
 }
 
 // Subscribe implements Subscriber.
@@ -42,12 +43,10 @@ func (b *busImpl) Subscribe(ctx context.Context, pattern string, h Handler, opts
 			return nil, fmt.Errorf("dead-letter subject: %w", err)
 		}
 	}
-	s := &Subscription{b: b, pattern: pattern, cfg: cfg, handler: Chain(h, cfg.middleware...)}
+	s := &Subscription{b: b, pattern: pattern, cfg: cfg, handler: Chain(h, cfg.middleware...), drainDone: make(chan struct{})}
 	s.settleCtx = context.WithoutCancel(ctx)
 	s.ctx, s.cancel = context.WithCancel(s.settleCtx)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closing {
+	if b.closing.Load() {
 		s.cancel()
 		return nil, ErrClosed
 	}
@@ -59,7 +58,13 @@ func (b *busImpl) Subscribe(ctx context.Context, pattern string, h Handler, opts
 		return nil, fmt.Errorf("busway: subscribe to %q: %w", pattern, err)
 	}
 	s.ds = ds
+	b.mu.Lock()
+	if b.closing.Load() { // Close began during the driver call: undo
+		b.mu.Unlock()
+		return nil, errors.Join(ErrClosed, s.Drain(ctx))
+	}
 	b.subs[s] = struct{}{}
+	b.mu.Unlock()
 	return s, nil
 }
 
@@ -69,16 +74,21 @@ func (s *Subscription) Pattern() string { return s.pattern }
 // Drain stops intake of new messages, waits until every handler in flight
 // returns and its message is settled, and ends the subscription. When ctx
 // ends first, the handlers still running see their context cancelled, and
-// Drain returns ctx's error once they have returned; their messages are
-// redelivered by backends that redeliver. Calling Drain again returns the
-// first result.
+// Drain returns ctx's error once they have returned; their messages, and
+// those the backend had queued, are not failed but handed back (Nak) so
+// that backends that redeliver deliver them again. A second Drain waits
+// for the first, bounded by its own ctx, and returns the first's result.
 func (s *Subscription) Drain(ctx context.Context) error {
-	s.drainMu.Lock()
-	defer s.drainMu.Unlock()
-	if s.drained {
-		return s.drainErr
+	first := false
+	s.drainOnce.Do(func() { first = true })
+	if !first {
+		select {
+		case <-s.drainDone:
+			return s.drainErr
+		case <-ctx.Done():
+			return fmt.Errorf("busway: drain of %q: %w", s.pattern, ctx.Err())
+		}
 	}
-	s.drained = true
 	stop := context.AfterFunc(ctx, s.cancel)
 	s.drainErr = s.ds.Drain(ctx)
 	stop()
@@ -86,11 +96,21 @@ func (s *Subscription) Drain(ctx context.Context) error {
 	s.b.mu.Lock()
 	delete(s.b.subs, s)
 	s.b.mu.Unlock()
+	close(s.drainDone)
 	return s.drainErr
 }
 
+// stopped reports whether the subscription was torn down hard: its
+// handlers' context is cancelled.
+func (s *Subscription) stopped() bool { return s.ctx.Err() != nil }
+
 // dispatch is the driver callback: decode, run the handler chain, settle.
+// After a hard stop it runs no handler: the message is handed back.
 func (s *Subscription) dispatch(_ context.Context, dm *driver.Message) {
+	if s.stopped() {
+		s.handBack(dm)
+		return
+	}
 	m, err := s.b.decode(dm)
 	if err == nil {
 		err = s.invoke(m)
@@ -99,14 +119,29 @@ func (s *Subscription) dispatch(_ context.Context, dm *driver.Message) {
 		s.answerFailedRequest(m, err)
 		return
 	}
-	s.settle(s.settleCtx, m, err)
+	if err != nil && s.stopped() && errors.Is(err, context.Canceled) {
+		s.handBack(dm) // shutdown is not the handler's failure
+		return
+	}
+	s.settle(m, err)
+}
+
+// handBack returns an unhandled message to the backend for redelivery.
+func (s *Subscription) handBack(dm *driver.Message) {
+	if dm.Acker == nil {
+		return // at-most-once: nothing to hand back to
+	}
+	if err := dm.Acker.Nak(s.settleCtx); err != nil {
+		s.b.logger().Warn("busway: could not hand back a message at shutdown",
+			"subject", dm.Subject, "error", err)
+	}
 }
 
 // invoke runs the handler chain, turning a panic into an error.
 func (s *Subscription) invoke(m *Message) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %v\n%s", ErrPanic, r, debug.Stack())
+			err = &panicError{value: r, stack: debug.Stack()}
 		}
 	}()
 	return s.handler.Handle(s.ctx, m)
@@ -119,7 +154,7 @@ func (s *Subscription) answerFailedRequest(m *Message, err error) {
 		return
 	}
 	reply := NewMessage(m.raw.Reply, "io.busway.error", nil)
-	reply.SetHeader(ErrorHeader, flatten(err.Error(), maxReasonLen))
+	reply.SetHeader(ErrorHeader, flatten(err.Error(), maxReasonLen)) // panics: no stack
 	dm, encErr := s.b.encode(s.ctx, reply)
 	if encErr == nil {
 		encErr = s.b.conn.Publish(s.ctx, dm)
@@ -129,3 +164,13 @@ func (s *Subscription) answerFailedRequest(m *Message, err error) {
 			"subject", m.Subject, "error", err, "reply_error", encErr)
 	}
 }
+
+// panicError is a recovered handler panic. Its text is the panic value
+// only, so it can go to a requester or a header; the stack goes to logs.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("%v: %v", ErrPanic, p.value) }
+func (p *panicError) Unwrap() error { return ErrPanic }

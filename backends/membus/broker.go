@@ -39,17 +39,21 @@ func acquire(name string) *broker {
 	return b
 }
 
-// release counts one Conn less on b and forgets a named broker no Conn uses.
-func release(b *broker) {
+// release counts one Conn less on b and forgets a named broker no Conn
+// uses; a private broker has only one Conn. When b goes away it returns
+// how many orphaned group messages it discarded.
+func release(b *broker) int {
 	if b.name == "" {
-		return
+		return b.orphans.close()
 	}
 	registry.Lock()
 	defer registry.Unlock()
 	b.refs--
 	if b.refs == 0 && registry.brokers[b.name] == b {
 		delete(registry.brokers, b.name)
+		return b.orphans.close()
 	}
+	return 0
 }
 
 // broker routes messages between the subscriptions of every Conn on it.
@@ -61,6 +65,8 @@ type broker struct {
 	subs    []*subscription
 	routes  map[string]*route // cache: subject -> matching subscriptions
 	inboxes map[string]chan *driver.Message
+
+	orphans orphanStore // group messages waiting for a member
 }
 
 func newBroker(name string) *broker {
@@ -68,6 +74,7 @@ func newBroker(name string) *broker {
 		name:    name,
 		routes:  make(map[string]*route),
 		inboxes: make(map[string]chan *driver.Message),
+		orphans: orphanStore{max: DefaultBuffer},
 	}
 }
 

@@ -23,6 +23,7 @@ type Conn struct {
 	closed    atomic.Bool   // Publish, Subscribe, Request fail
 	done      chan struct{} // closed with closed
 	closeOnce sync.Once
+	orphaned  int // orphans discarded with the broker; set by closeOnce
 
 	mu      sync.Mutex
 	closing bool // Close has started; Subscribe fails
@@ -71,7 +72,9 @@ func (c *Conn) As(target any) bool {
 
 // Subscribe starts delivering messages matching opts.Subject to h, from
 // opts.Concurrency worker goroutines (0 means 1). A non-empty opts.Group
-// makes the subscription compete with the other members of that group.
+// makes the subscription compete with the other members of that group; it
+// first gets, in order, the messages the broker kept for the group that
+// match opts.Subject (see the package documentation).
 func (c *Conn) Subscribe(ctx context.Context, opts driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
 	if err := c.checkSubscribe(ctx, opts, h); err != nil {
 		return nil, err
@@ -84,7 +87,7 @@ func (c *Conn) Subscribe(ctx context.Context, opts driver.SubscribeOptions, h dr
 	}
 	c.subs[s] = struct{}{}
 	s.start(max(opts.Concurrency, 1))
-	c.b.add(s) // under c.mu, so that Close drains it only once it is routed to
+	c.b.join(s) // under c.mu, so that Close drains it only once it is routed to
 	return s, nil
 }
 
@@ -122,8 +125,10 @@ func (c *Conn) forget(s *subscription) {
 // ctx (see Drain), then closes c: Publish, Subscribe and Request fail with
 // driver.ErrClosed, and publishers waiting for room return. When ctx ends
 // first, c is closed at that moment and Close returns, with an error
-// wrapping ctx.Err(), once every handler has returned. Closing again
-// waits until c is closed (or ctx ends) and returns nil.
+// wrapping ctx.Err(), once every handler has returned. When c was the
+// broker's last Conn, the messages the broker kept for groups with no
+// member are discarded with it, and the error wraps ErrDiscarded. Closing
+// again waits until c is closed (or ctx ends) and returns nil.
 func (c *Conn) Close(ctx context.Context) error {
 	c.mu.Lock()
 	if c.closing {
@@ -142,28 +147,27 @@ func (c *Conn) Close(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 
-	var wg sync.WaitGroup
-	errs := make([]error, len(subs))
-	for i, s := range subs {
-		wg.Go(func() { errs[i] = s.Drain(ctx) })
-	}
-	drained := make(chan struct{})
-	go func() { wg.Wait(); close(drained) }()
+	drained := make(chan error, 1)
+	go func() { drained <- driver.DrainAll(ctx, subs) }()
+	var err error
 	select {
-	case <-drained:
+	case err = <-drained:
 	case <-ctx.Done():
 		c.markClosed() // wake publishers blocked inside handlers
-		<-drained
+		err = <-drained
 	}
 	c.markClosed()
-	return errors.Join(errs...)
+	if c.orphaned > 0 {
+		err = errors.Join(err, &discardedError{msg: "membus: close: the broker is gone; " + orphansDropped(c.orphaned)})
+	}
+	return err
 }
 
 func (c *Conn) markClosed() {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		close(c.done)
-		release(c.b)
+		c.orphaned = release(c.b)
 	})
 }
 

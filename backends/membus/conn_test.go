@@ -58,7 +58,7 @@ func TestGroupExactlyOnceAndSpread(t *testing.T) {
 		var err error
 		subs[i], err = c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: "work.*", Group: "workers"},
 			func(ctx context.Context, m *driver.Message) {
-				require.NoError(t, m.Acker.Ack(ctx))
+				assert.NoError(t, m.Acker.Ack(ctx))
 				mu.Lock()
 				seen[string(m.Data)]++
 				perMember[i]++

@@ -78,13 +78,21 @@ func (d *delivery) Term(context.Context, string) error { return d.settle() }
 // Nak asks for redelivery as soon as possible, ahead of queued messages.
 func (d *delivery) Nak(ctx context.Context) error { return d.NakWithDelay(ctx, 0) }
 
-// NakWithDelay asks for redelivery once delay has passed.
+// NakWithDelay asks for redelivery once delay has passed. When the
+// message's subscription has stopped and no open member of its group can
+// take it, a group message is kept for the group's next member (an error
+// wrapping ErrDiscarded if that pushed older messages out of the group's
+// full orphan queue), and a fan-out message is discarded with an error
+// wrapping driver.ErrClosed.
 func (d *delivery) NakWithDelay(_ context.Context, delay time.Duration) error {
 	if err := d.settle(); err != nil {
 		return err
 	}
-	d.sub.redeliver(newDelivery(d.env, d.attempt+1, nil), delay)
-	return nil
+	next := newDelivery(d.env, d.attempt+1, nil)
+	if delay > 0 {
+		next.due = time.Now().Add(delay)
+	}
+	return d.sub.redeliver(next)
 }
 
 // InProgress does nothing on an unsettled message: membus has no ack
@@ -96,49 +104,94 @@ func (d *delivery) InProgress(context.Context) error {
 	return nil
 }
 
-// redeliver places next, a new attempt of a message s received, after
-// delay: a group message goes to a live member of the group (round-robin),
-// or back to s while s drains; a fan-out message goes back to s. When s has
-// stopped and no member can take it, the message is discarded: its
-// subscriber asked to stop.
-func (s *subscription) redeliver(next *delivery, delay time.Duration) {
-	if s.group != "" && s.toLiveMember(next, delay) {
-		return
+// remaining is how long d must still wait before it is delivered.
+func (d *delivery) remaining() time.Duration {
+	if d.due.IsZero() {
+		return 0
 	}
-	s.accept(next, delay, true)
+	return time.Until(d.due)
 }
 
-// toLiveMember hands d to an open member of s's group, round-robin.
-func (s *subscription) toLiveMember(d *delivery, delay time.Duration) bool {
-	return s.b.toLiveMember(d.env.subject, s.group, func(m *subscription) bool {
-		return m.accept(d, delay, false)
-	})
+// redeliver places next, a new attempt of a message s received, once
+// next.due has passed: a group message goes to an open member of the group
+// (round-robin), else back to s while s drains, else to the group's
+// orphans; a fan-out message goes back to s while s is open or draining,
+// and is otherwise discarded, counted, with an error wrapping
+// driver.ErrClosed.
+func (s *subscription) redeliver(next *delivery) error {
+	if s.group != "" && len(s.b.toLive(s.group, []*delivery{next})) == 0 {
+		return nil
+	}
+	if s.accept(next, true) {
+		return nil
+	}
+	if s.group == "" {
+		s.count(discards{naked: 1})
+		return fmt.Errorf("membus: redelivery of %q: %v has stopped; message discarded: %w",
+			next.env.subject, s, driver.ErrClosed)
+	}
+	if n := s.b.rehome(s.group, []*delivery{next}); n > 0 {
+		s.count(discards{orphans: n})
+		return &discardedError{msg: fmt.Sprintf("membus: redelivery of %q: kept for group %q; %s",
+			next.env.subject, s.group, orphansDropped(n))}
+	}
+	return nil
 }
 
-// accept queues d at the front of s's queue, or schedules it after delay.
+// count adds n to what s reports discarded when its Drain returns.
+func (s *subscription) count(n discards) {
+	s.mu.Lock()
+	s.lost.queued += n.queued
+	s.lost.delayed += n.delayed
+	s.lost.naked += n.naked
+	s.lost.orphans += n.orphans
+	s.mu.Unlock()
+}
+
+// accept queues d at the front of s's queue, or schedules it for d.due.
 // A draining s takes it only when draining is true; a stopped s never does.
-func (s *subscription) accept(d *delivery, delay time.Duration, draining bool) bool {
+func (s *subscription) accept(d *delivery, draining bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == subStopped || (s.state == subDraining && !draining) {
 		return false
 	}
 	d.sub = s
-	if delay <= 0 {
-		s.q.pushFront(d)
-		s.wakeWorker()
+	if delay := d.remaining(); delay > 0 {
+		s.schedule(d, delay)
 		return true
 	}
-	d.due = time.Now().Add(delay)
+	s.q.pushFront(d)
+	s.wakeWorker()
+	return true
+}
+
+// adopt queues orphans ds (oldest first) at the back of the queue of s,
+// which is not routed to yet, so that they come before anything published
+// to s. A delay they still had is not kept.
+func (s *subscription) adopt(ds []*delivery) {
+	if len(ds) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range ds {
+		d.sub, d.due = s, time.Time{}
+		s.q.pushBack(d)
+	}
+	s.work.Broadcast()
+}
+
+// schedule moves d into the queue after delay; s.mu must be held.
+func (s *subscription) schedule(d *delivery, delay time.Duration) {
 	if s.timers == nil {
 		s.timers = make(map[*delivery]*time.Timer)
 	}
 	s.timers[d] = time.AfterFunc(delay, func() { s.fire(d) })
-	return true
 }
 
 // fire moves a delayed redelivery whose time has come into the queue,
-// unless a hard stop took it over first.
+// unless a stop took it over first.
 func (s *subscription) fire(d *delivery) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,18 +201,4 @@ func (s *subscription) fire(d *delivery) {
 	delete(s.timers, d)
 	s.q.pushFront(d)
 	s.wakeWorker()
-}
-
-// handOff gives a group message that s will never start to another live
-// member of the group, with its attempt unchanged and what remains of its
-// delay. Fan-out messages of s are discarded.
-func (s *subscription) handOff(d *delivery) {
-	if s.group == "" {
-		return
-	}
-	var delay time.Duration
-	if !d.due.IsZero() {
-		delay = time.Until(d.due)
-	}
-	s.toLiveMember(d, delay)
 }

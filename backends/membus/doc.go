@@ -41,22 +41,48 @@
 // of the group, round-robin. Settling twice returns ErrAlreadySettled.
 // InProgress does nothing: there is no ack deadline.
 //
+// The broker never silently drops a message it routed to a group, as a
+// JetStream durable consumer keeps it in its stream. A group message that
+// no live member matching its subject can take (its subscription stopped
+// hard or drained with it queued or awaiting a delayed redelivery, or it
+// was naked once no member was left) becomes an orphan: the broker keeps
+// it in a FIFO per group name, of at most DefaultBuffer messages, and
+// hands it to the next subscription that joins the group with a pattern
+// matching its subject, in order and before any message published to it,
+// with its Attempt (a delay it had left is not kept). When the FIFO is
+// full its oldest message is dropped, and counted in the error (wrapping
+// ErrDiscarded) of the Drain, Nak or NakWithDelay that caused it. Orphans
+// live as long as the broker: Close of its last Conn discards those left
+// and returns an error wrapping ErrDiscarded that counts them. A message
+// published while a group has no member is still not routed to it, as in
+// NATS; only messages already routed are kept.
+//
+// Fan-out messages of a subscription belong to nobody else. Once it has
+// stopped, its queued messages and pending delayed redeliveries are
+// discarded and counted, and a Nak or NakWithDelay of one of its messages
+// returns an error wrapping driver.ErrClosed.
+//
 // Request publishes with a reply subject "_INBOX.<random>" and returns the
 // first message published to it. Requests are at most once, as in core
 // NATS: no Acker, no redelivery. With no matching subscription Request
 // fails at once with driver.ErrNoResponders.
 //
 // Drain stops routing to a subscription at once and waits until what it
-// has queued, in flight or scheduled for delayed redelivery is done; a
-// message naked meanwhile is redelivered to it (a group message goes to
-// another live member when there is one). When the drain context ends
-// first, handler contexts are cancelled, queued and scheduled group
-// messages go to another live member of the group with their attempt
-// unchanged, and the subscription's fan-out messages are discarded, since
-// their subscriber asked to stop. A group message with no live member left
-// is discarded, as NATS drops a message nobody subscribes to. Drain returns
-// after every worker goroutine has exited: a handler that ignores its
-// context delays it. Close drains every subscription still open.
+// has queued or in flight is done; a message naked meanwhile is redelivered
+// to it (a group message goes to another live member when there is one).
+// It does not wait for delayed redeliveries: a group message's goes to
+// another live member, keeping what remains of its delay, or becomes an
+// orphan; a fan-out message's is discarded, and Drain returns an error
+// wrapping ErrDiscarded (not a context error) that counts it. When the
+// drain context ends first, handler contexts are cancelled, queued and
+// scheduled group messages go to another live member of the group with
+// their attempt unchanged (or become orphans), and the subscription's
+// fan-out messages are discarded; Drain's error wraps the context's error
+// and, when messages were discarded, ErrDiscarded, saying how many, e.g.
+// "context deadline exceeded; 3 queued and 1 awaiting redelivery
+// discarded". Drain returns after every worker goroutine has exited: a
+// handler that ignores its context delays it. Close drains every
+// subscription still open.
 //
 // Handlers must not panic; package bus recovers panics above this layer.
 //
@@ -67,9 +93,10 @@
 // buffer=N, full=block|error and max_payload=N; see Options. An unknown or
 // repeated parameter, or a path, is an error.
 //
-// A named broker lives while at least one Conn on it is open; once the
-// last one closes, the name starts fresh. Two bus values opened with the
-// same name in one test talk to each other; private brokers are isolated.
+// A named broker lives while at least one Conn on it is open; once the last
+// one closes, the name starts fresh (its orphans are discarded, with an
+// error from that Close). Two bus values opened with the same name in one
+// test talk to each other; private brokers are isolated.
 //
 // # Buffers
 //
@@ -87,11 +114,11 @@
 //     driver.ErrBufferFull.
 //
 // A publish that fails on one subscription may already have queued the
-// message to others; with Error, Publish still queues to every
-// subscription with room and returns the first error. Redeliveries are
-// never refused for lack of room, so a queue may briefly hold more than
-// Buffer messages. A handler that publishes with Block to its own full
-// subscription waits until its context ends.
+// message to others; with Error, Publish still queues to every subscription
+// with room and returns the first error. Redeliveries, and orphans handed
+// to a joining group member, are never refused for lack of room, so a queue
+// may briefly hold more than Buffer messages. A handler that publishes with
+// Block to its own full subscription waits until its context ends.
 //
 // # As
 //

@@ -27,8 +27,8 @@ func TestDrainFinishesQueuedAndInFlight(t *testing.T) {
 		func(ctx context.Context, m *driver.Message) {
 			started <- string(m.Data)
 			<-gate
-			require.NoError(t, ctx.Err())
-			require.NoError(t, m.Acker.Ack(ctx))
+			assert.NoError(t, ctx.Err())
+			assert.NoError(t, m.Acker.Ack(ctx))
 			acked.Add(1)
 		})
 	const msgs = 10
@@ -57,6 +57,7 @@ func TestCloseHardStopCancelsHandlers(t *testing.T) {
 	c, err := Open(Options{})
 	require.NoError(t, err)
 	handlerErr := make(chan error, 1)
+	nakErr := make(chan error, 1)
 	started := make(chan struct{}, 8)
 	var calls atomic.Int32
 	subscribe(t, c, driver.SubscribeOptions{Subject: "h"}, func(ctx context.Context, m *driver.Message) {
@@ -64,7 +65,7 @@ func TestCloseHardStopCancelsHandlers(t *testing.T) {
 		started <- struct{}{}
 		<-ctx.Done()
 		handlerErr <- ctx.Err()
-		require.NoError(t, m.Acker.Nak(ctx)) // discarded: the subscriber stops
+		nakErr <- m.Acker.Nak(ctx) // nobody else can take it
 	})
 	for range 3 {
 		publish(t, c, "h", "x")
@@ -74,7 +75,10 @@ func TestCloseHardStopCancelsHandlers(t *testing.T) {
 	defer cancel()
 	err = c.Close(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, ErrDiscarded)
+	assert.ErrorContains(t, err, "2 queued and 1 naked after the stop discarded")
 	require.ErrorIs(t, recv(t, handlerErr), context.Canceled)
+	require.ErrorIs(t, recv(t, nakErr), driver.ErrClosed, "a fan-out nak after the stop")
 	assert.EqualValues(t, 1, calls.Load(), "queued fan-out messages are discarded")
 	require.ErrorIs(t, c.Publish(t.Context(), &driver.Message{Subject: "h"}), driver.ErrClosed)
 }
@@ -97,7 +101,7 @@ func TestHardStopHandsGroupMessagesToLiveMember(t *testing.T) {
 	live := subscribe(t, c2, driver.SubscribeOptions{Subject: "g", Group: "q"},
 		func(ctx context.Context, m *driver.Message) {
 			got <- seen{string(m.Data), m.Attempt}
-			require.NoError(t, m.Acker.Ack(ctx))
+			assert.NoError(t, m.Acker.Ack(ctx))
 		})
 	err := stopping.Drain(cancelled(t))
 	require.ErrorIs(t, err, context.Canceled)
@@ -113,27 +117,171 @@ func TestHardStopHandsGroupMessagesToLiveMember(t *testing.T) {
 	assert.Empty(t, collectSeen(got))
 }
 
+func TestHardStopReportsFanOutDiscards(t *testing.T) {
+	c := open(t, Options{})
+	started := make(chan string, 8)
+	nakErr := make(chan error, 1)
+	sub := subscribe(t, c, driver.SubscribeOptions{Subject: "x"}, func(ctx context.Context, m *driver.Message) {
+		if string(m.Data) == "later" {
+			assert.NoError(t, m.Acker.(driver.DelayNaker).NakWithDelay(ctx, time.Hour))
+			return
+		}
+		started <- string(m.Data)
+		<-ctx.Done()
+		nakErr <- m.Acker.(driver.DelayNaker).NakWithDelay(context.Background(), time.Millisecond)
+	})
+	for _, data := range []string{"later", "a", "b", "c", "d"} {
+		publish(t, c, "x", data)
+	}
+	require.Equal(t, "a", recv(t, started)) // "later" is scheduled; b, c, d are queued
+	err := sub.Drain(cancelled(t))
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, ErrDiscarded)
+	assert.EqualError(t, err, `membus: drain of subscription "x": context canceled; `+
+		"3 queued, 1 awaiting redelivery and 1 naked after the stop discarded")
+	require.ErrorIs(t, recv(t, nakErr), driver.ErrClosed)
+	assert.Empty(t, started)
+}
+
+func TestHardStopKeepsGroupMessagesForNextMember(t *testing.T) {
+	const name = "TestHardStopKeepsGroupMessages"
+	c1 := open(t, Options{Name: name})
+	started := make(chan string, 8)
+	first := subscribe(t, c1, driver.SubscribeOptions{Subject: "g.*", Group: "q"},
+		func(ctx context.Context, m *driver.Message) {
+			started <- string(m.Data)
+			<-ctx.Done()
+			assert.NoError(t, m.Acker.Nak(context.Background()), "kept for the group")
+		})
+	for _, data := range []string{"0", "1", "2"} {
+		publish(t, c1, "g.a", data)
+	}
+	require.Equal(t, "0", recv(t, started)) // 1 and 2 queued
+	err := first.Drain(cancelled(t))
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotErrorIs(t, err, ErrDiscarded, "group messages are kept, not discarded")
+
+	c2 := open(t, Options{Name: name})
+	elsewhere, other := collect(t, c2, "g.b", "q") // does not match the orphans
+	assert.Len(t, orphanSubjects(c2.b, "q"), 3)
+	got := make(chan seen, 8)
+	next := subscribe(t, c2, driver.SubscribeOptions{Subject: "g.a", Group: "q"},
+		func(ctx context.Context, m *driver.Message) {
+			got <- seen{string(m.Data), m.Attempt}
+			assert.NoError(t, m.Acker.Ack(ctx))
+		})
+	publish(t, c2, "g.a", "3")
+	// Queued messages were kept first, then the one naked after the stop.
+	for _, want := range []seen{{"1", 1}, {"2", 1}, {"0", 2}, {"3", 1}} {
+		assert.Equal(t, want, recv(t, got), "orphans first, in order, then new messages")
+	}
+	drain(t, next)
+	drain(t, other)
+	assert.Empty(t, elsewhere)
+	assert.Empty(t, orphanSubjects(c2.b, "q"))
+}
+
+// orphanSubjects returns the subjects of the orphans b keeps for group.
+func orphanSubjects(b *broker, group string) []string {
+	b.orphans.mu.Lock()
+	defer b.orphans.mu.Unlock()
+	var out []string
+	if q := b.orphans.groups[group]; q != nil {
+		for i := range q.len() {
+			out = append(out, q.buf[(q.head+i)%len(q.buf)].env.subject)
+		}
+	}
+	return out
+}
+
+func TestOrphansBoundedAndReportedWithBroker(t *testing.T) {
+	c, err := Open(Options{})
+	require.NoError(t, err)
+	c.b.orphans.mu.Lock()
+	c.b.orphans.max = 2
+	c.b.orphans.mu.Unlock()
+	started := make(chan string, 8)
+	sub := subscribe(t, c, driver.SubscribeOptions{Subject: "g", Group: "q"},
+		func(ctx context.Context, m *driver.Message) {
+			started <- string(m.Data)
+			<-ctx.Done() // unsettled: kept for the group
+		})
+	for _, data := range []string{"0", "1", "2", "3"} {
+		publish(t, c, "g", data)
+	}
+	require.Equal(t, "0", recv(t, started))
+	err = sub.Drain(cancelled(t))
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, ErrDiscarded, "the full orphan queue dropped its oldest")
+	assert.ErrorContains(t, err, "2 orphaned group message(s) discarded")
+
+	err = c.Close(t.Context())
+	require.ErrorIs(t, err, ErrDiscarded, "the orphans left die with the broker")
+	assert.ErrorContains(t, err, "2 orphaned group message(s) discarded")
+}
+
 func TestHardStopHandsDelayedGroupMessage(t *testing.T) {
 	const name = "TestHardStopHandsDelayed"
 	c1 := open(t, Options{Name: name})
 	c2 := open(t, Options{Name: name})
-	naked := make(chan struct{})
+	started := make(chan string, 2)
 	stopping := subscribe(t, c1, driver.SubscribeOptions{Subject: "g", Group: "q"},
 		func(ctx context.Context, m *driver.Message) {
-			require.NoError(t, m.Acker.(driver.DelayNaker).NakWithDelay(ctx, 5*time.Millisecond))
-			close(naked)
+			if string(m.Data) == "x" {
+				assert.NoError(t, m.Acker.(driver.DelayNaker).NakWithDelay(ctx, 5*time.Millisecond))
+				return
+			}
+			started <- string(m.Data)
+			<-ctx.Done() // in flight at the hard stop
 		})
 	publish(t, c1, "g", "x")
-	recv(t, naked)
+	publish(t, c1, "g", "y")
+	require.Equal(t, "y", recv(t, started)) // x is scheduled
 	got := make(chan seen, 8)
 	live := subscribe(t, c2, driver.SubscribeOptions{Subject: "g", Group: "q"},
 		func(ctx context.Context, m *driver.Message) {
 			got <- seen{string(m.Data), m.Attempt}
-			require.NoError(t, m.Acker.Ack(ctx))
+			assert.NoError(t, m.Acker.Ack(ctx))
 		})
 	require.ErrorIs(t, stopping.Drain(cancelled(t)), context.Canceled)
-	assert.Equal(t, seen{"x", 2}, recv(t, got))
+	want := map[seen]bool{{"x", 2}: true, {"y", 2}: true}
+	for range len(want) {
+		s := recv(t, got)
+		assert.True(t, want[s], "unexpected %+v", s)
+		delete(want, s)
+	}
 	drain(t, live)
+}
+
+func TestGracefulDrainDoesNotWaitForDelayedRedelivery(t *testing.T) {
+	const name = "TestGracefulDrainDoesNotWait"
+	c := open(t, Options{Name: name})
+	naked := make(chan string, 4)
+	h := func(ctx context.Context, m *driver.Message) {
+		assert.NoError(t, m.Acker.(driver.DelayNaker).NakWithDelay(ctx, time.Minute))
+		naked <- m.Subject
+	}
+	group := subscribe(t, c, driver.SubscribeOptions{Subject: "g", Group: "q"}, h)
+	fanOut := subscribe(t, c, driver.SubscribeOptions{Subject: "f"}, h)
+	publish(t, c, "g", "x")
+	publish(t, c, "f", "y")
+	recv(t, naked)
+	recv(t, naked)
+
+	// A generous deadline: had Drain waited for the minute, ctx would end.
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	require.NoError(t, group.Drain(ctx), "the group redelivery is kept for the group")
+	err := fanOut.Drain(ctx)
+	require.ErrorIs(t, err, ErrDiscarded)
+	assert.EqualError(t, err, `membus: drain of subscription "f": 1 awaiting redelivery discarded`)
+	require.NoError(t, ctx.Err(), "Drain returned before its context ended")
+
+	ch, next := collect(t, c, "g", "q")
+	m := receive(t, ch)
+	assert.Equal(t, "x", string(m.Data))
+	assert.Equal(t, 2, m.Attempt)
+	drain(t, next)
 }
 
 func TestDrainSendsGroupNakToLiveMember(t *testing.T) {
@@ -146,7 +294,7 @@ func TestDrainSendsGroupNakToLiveMember(t *testing.T) {
 		func(ctx context.Context, m *driver.Message) {
 			close(started)
 			<-gate
-			require.NoError(t, m.Acker.Nak(ctx))
+			assert.NoError(t, m.Acker.Nak(ctx))
 		})
 	publish(t, c1, "g", "x")
 	recv(t, started)
@@ -169,7 +317,7 @@ func TestCloseDrainsGracefully(t *testing.T) {
 		subscribe(t, c, driver.SubscribeOptions{Subject: "x", Concurrency: 2},
 			func(ctx context.Context, m *driver.Message) {
 				handled.Add(1)
-				require.NoError(t, m.Acker.Ack(ctx))
+				assert.NoError(t, m.Acker.Ack(ctx))
 			})
 	}
 	for range 50 {

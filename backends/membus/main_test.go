@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/busway/busway/bus/driver"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -34,7 +35,7 @@ func collect(t testing.TB, c *Conn, subject, group string) (<-chan *driver.Messa
 	sub, err := c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: subject, Group: group},
 		func(ctx context.Context, m *driver.Message) {
 			if m.Acker != nil {
-				require.NoError(t, m.Acker.Ack(ctx))
+				assert.NoError(t, m.Acker.Ack(ctx))
 			}
 			ch <- m
 		})

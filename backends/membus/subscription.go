@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,6 +49,7 @@ type subscription struct {
 	timers      map[*delivery]*time.Timer // delayed redeliveries
 	room        chan struct{}             // closed when a slot frees
 	idle        chan struct{}             // closed when a drain has no work left
+	lost        discards                  // reported by Drain
 }
 
 func newSubscription(c *Conn, opts driver.SubscribeOptions, h driver.Handler) *subscription {
@@ -94,10 +96,10 @@ func (s *subscription) notifyRoom() {
 	}
 }
 
-// checkIdle ends a drain's wait once nothing is queued, in flight or
-// scheduled; s.mu must be held.
+// checkIdle ends a drain's wait once nothing is queued or in flight
+// (delayed redeliveries are not waited for); s.mu must be held.
 func (s *subscription) checkIdle() {
-	if s.idle != nil && s.q.len() == 0 && s.inflight == 0 && len(s.timers) == 0 {
+	if s.idle != nil && s.q.len() == 0 && s.inflight == 0 {
 		close(s.idle)
 		s.idle = nil
 	}
@@ -129,10 +131,11 @@ func (s *subscription) worker() {
 }
 
 // run calls the handler; an ackable message left unsettled is naked.
+// What that nak discards is counted for Drain to report.
 func (s *subscription) run(d *delivery) {
 	s.h(s.ctx, &d.msg)
 	if d.ackable() && d.settled.CompareAndSwap(false, true) {
-		s.redeliver(newDelivery(d.env, d.attempt+1, nil), 0)
+		_ = s.redeliver(newDelivery(d.env, d.attempt+1, nil))
 	}
 }
 
@@ -177,16 +180,20 @@ func (s *subscription) push(ctx context.Context, d *delivery, pub *Conn) error {
 }
 
 // Drain stops routing to the subscription at once, lets its workers finish
-// what is queued, in flight or scheduled for redelivery, and returns when
-// every worker has exited. When ctx ends first it stops hard: handler
-// contexts are cancelled, queued and scheduled group messages go to another
-// live member of the group, queued fan-out messages are discarded, and Drain
-// returns an error wrapping ctx.Err() once in-flight handlers have returned.
-// Calling Drain again waits for the first call to finish.
+// what is queued or in flight, and returns when every worker has exited.
+// It does not wait for delayed redeliveries: those of a group message go to
+// another open member of the group with what remains of their delay, or to
+// the group's orphans; those of a fan-out message are discarded, and Drain
+// returns an error wrapping ErrDiscarded that counts them. When ctx ends
+// first it stops hard: handler contexts are cancelled, queued group
+// messages go to another open member or the group's orphans, queued
+// fan-out messages are discarded, and Drain returns, once in-flight
+// handlers have returned, an error wrapping ctx.Err() (and ErrDiscarded
+// when it discarded messages, with their count). Calling Drain again waits
+// for the first call to finish and returns nil.
 func (s *subscription) Drain(ctx context.Context) error {
-	s.mu.Lock()
-	if s.state != subOpen {
-		s.mu.Unlock()
+	idle := s.beginDrain()
+	if idle == nil {
 		select {
 		case <-s.done:
 			return nil
@@ -194,26 +201,54 @@ func (s *subscription) Drain(ctx context.Context) error {
 			return fmt.Errorf("membus: drain of %v: %w", s, ctx.Err())
 		}
 	}
+	s.b.remove(s)
+	graceful := waitIdle(ctx, idle)
+	s.stop(!graceful)
+	s.wg.Wait()
+	s.cancel()
+	s.conn.forget(s)
+	var cause error
+	if !graceful {
+		cause = ctx.Err()
+	}
+	err := s.drainError(cause)
+	close(s.done)
+	return err
+}
+
+// beginDrain moves an open s to draining and returns the channel closed
+// when its drain has no work left; nil when a drain already began.
+func (s *subscription) beginDrain() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != subOpen {
+		return nil
+	}
 	s.state = subDraining
 	close(s.closing)
 	idle := make(chan struct{})
 	s.idle = idle
 	s.checkIdle()
-	s.mu.Unlock()
-	s.b.remove(s)
+	return idle
+}
 
-	var err error
-	if waitIdle(ctx, idle) {
-		s.stop(nil)
-	} else {
-		err = fmt.Errorf("membus: drain of %v: %w", s, ctx.Err())
-		s.stop(s.handOff)
+// drainError is what Drain returns, given the context error that cut it
+// short (nil after a graceful drain).
+func (s *subscription) drainError(cause error) error {
+	s.mu.Lock()
+	lost := s.lost
+	s.mu.Unlock()
+	switch {
+	case lost.total() == 0 && cause == nil:
+		return nil
+	case lost.total() == 0:
+		return fmt.Errorf("membus: drain of %v: %w", s, cause)
 	}
-	s.wg.Wait()
-	s.cancel()
-	s.conn.forget(s)
-	close(s.done)
-	return err
+	msg := fmt.Sprintf("membus: drain of %v: ", s)
+	if cause != nil {
+		msg += cause.Error() + "; "
+	}
+	return &discardedError{msg: msg + lost.String(), cause: cause}
 }
 
 // waitIdle reports whether idle closed before ctx ended; it prefers idle
@@ -232,27 +267,35 @@ func waitIdle(ctx context.Context, idle <-chan struct{}) bool {
 	}
 }
 
-// stop makes the workers exit after their current message. With a handOff
-// function (hard stop) it also cancels handler contexts and passes it every
-// queued and scheduled delivery, oldest first.
-func (s *subscription) stop(handOff func(*delivery)) {
+// stop makes the workers exit after their current message and takes what
+// s will not handle: its scheduled redeliveries and (after a hard stop, or
+// a timer that fired since the drain went idle) its queue. Group messages
+// are rehomed, oldest first; fan-out messages are discarded and counted.
+// A hard stop then cancels handler contexts.
+func (s *subscription) stop(hard bool) {
 	s.mu.Lock()
 	s.state = subStopped
 	s.idle = nil
 	s.work.Broadcast()
-	if handOff == nil {
-		s.mu.Unlock()
-		return
-	}
-	left := s.q.takeAll()
+	queued := s.q.takeAll()
+	delayed := make([]*delivery, 0, len(s.timers))
 	for d, t := range s.timers {
 		t.Stop() // if it already fired, fire finds nothing to do
-		left = append(left, d)
+		delayed = append(delayed, d)
 	}
 	s.timers = nil
+	if s.group == "" {
+		s.lost.queued += len(queued)
+		s.lost.delayed += len(delayed)
+	}
 	s.mu.Unlock()
-	s.cancel()
-	for i := len(left) - 1; i >= 0; i-- {
-		handOff(left[i])
+	if s.group != "" {
+		slices.SortStableFunc(delayed, func(a, b *delivery) int { return a.due.Compare(b.due) })
+		if n := s.b.rehome(s.group, append(queued, delayed...)); n > 0 {
+			s.count(discards{orphans: n})
+		}
+	}
+	if hard {
+		s.cancel() // after the rehoming, so that what handlers nak now comes later
 	}
 }
