@@ -199,16 +199,12 @@ func (c *Conn) Close(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 
-	errs := make([]error, len(subs)+2)
-	var wg sync.WaitGroup
-	for i, s := range subs {
-		wg.Go(func() { errs[i] = s.Drain(ctx) })
-	}
-	wg.Wait()
+	err := driver.DrainAll(ctx, subs)
 	if c.opts.CloseUnderlying {
-		errs[len(subs)], errs[len(subs)+1] = c.closeUnderlying()
+		pubErr, subErr := c.closeUnderlying()
+		err = errors.Join(err, pubErr, subErr)
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // closeUnderlying closes the publisher and the subscriber, once when they
