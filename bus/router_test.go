@@ -172,3 +172,8 @@ func TestNewJSONError(t *testing.T) {
 	assert.Error(t, err)
 	assert.False(t, errors.Is(err, bus.ErrMalformed))
 }
+
+func TestSubscribeNilHandler(t *testing.T) {
+	_, err := openMem(t).Subscribe(context.Background(), "a.b", nil)
+	assert.ErrorContains(t, err, "nil handler")
+}

@@ -140,7 +140,7 @@ func TestSecondCloseWaits(t *testing.T) {
 	first := make(chan error, 1)
 	go func() { first <- b.Close(context.Background()) }()
 	require.Eventually(t, func() bool {
-		_, err := b.Subscribe(context.Background(), "x.y", bus.HandlerFunc(nil))
+		_, err := b.Subscribe(context.Background(), "x.y", bus.HandlerFunc(func(context.Context, *bus.Message) error { return nil }))
 		return errors.Is(err, bus.ErrClosed)
 	}, 5*time.Second, time.Millisecond, "Close has begun: no new subscriptions")
 	assert.NoError(t, b.Publish(context.Background(), bus.NewMessage("x.y", "t.v1", nil)),

@@ -34,6 +34,9 @@ func (b *busImpl) Subscribe(ctx context.Context, pattern string, h Handler, opts
 	if err := ValidatePattern(pattern); err != nil {
 		return nil, err
 	}
+	if h == nil {
+		return nil, fmt.Errorf("busway: subscribe to %q: nil handler", pattern)
+	}
 	cfg := defaultSubConfig()
 	for _, o := range opts {
 		o(&cfg)

@@ -153,7 +153,7 @@ func (s *subscription) count(n discards) {
 func (s *subscription) accept(d *delivery, draining bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == subStopped || (s.state == subDraining && !draining) {
+	if s.state == subStopped || (s.state == subDraining && (!draining || s.drainCtx.Err() != nil)) {
 		return false
 	}
 	d.sub = s

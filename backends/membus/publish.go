@@ -132,6 +132,7 @@ func (c *Conn) toPlain(ctx context.Context, s *subscription, d *delivery) (bool,
 // waiting (policy Block) on the first full one. It reports false with a nil
 // error when no member is open.
 func (c *Conn) toGroup(ctx context.Context, g *groupRoute, d *delivery) (bool, error) {
+	waited := false
 	for {
 		n := uint32(len(g.members))
 		start := g.next.Add(1) - 1
@@ -146,6 +147,16 @@ func (c *Conn) toGroup(ctx context.Context, g *groupRoute, d *delivery) (bool, e
 			}
 		}
 		if full == nil {
+			// The route may predate a join: look again before giving up.
+			fresh, _ := c.b.route(d.env.subject)
+			if fg := fresh.group(g.name); fg != nil && fg != g {
+				g = fg
+				continue
+			}
+			if waited {
+				return false, fmt.Errorf("membus: group %q was drained while publish to %q waited for room: %w",
+					g.name, d.env.subject, driver.ErrClosed)
+			}
 			return false, nil
 		}
 		if c.opts.Full == Error {
@@ -155,6 +166,7 @@ func (c *Conn) toGroup(ctx context.Context, g *groupRoute, d *delivery) (bool, e
 		case nil:
 			return true, nil
 		case errGone: // try the members left
+			waited = true
 		default:
 			return false, err
 		}

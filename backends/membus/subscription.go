@@ -50,6 +50,7 @@ type subscription struct {
 	room        chan struct{}             // closed when a slot frees
 	idle        chan struct{}             // closed when a drain has no work left
 	lost        discards                  // reported by Drain
+	drainCtx    context.Context           // set when Drain starts
 }
 
 func newSubscription(c *Conn, opts driver.SubscribeOptions, h driver.Handler) *subscription {
@@ -192,7 +193,7 @@ func (s *subscription) push(ctx context.Context, d *delivery, pub *Conn) error {
 // when it discarded messages, with their count). Calling Drain again waits
 // for the first call to finish and returns nil.
 func (s *subscription) Drain(ctx context.Context) error {
-	idle := s.beginDrain()
+	idle := s.beginDrain(ctx)
 	if idle == nil {
 		select {
 		case <-s.done:
@@ -218,12 +219,13 @@ func (s *subscription) Drain(ctx context.Context) error {
 
 // beginDrain moves an open s to draining and returns the channel closed
 // when its drain has no work left; nil when a drain already began.
-func (s *subscription) beginDrain() <-chan struct{} {
+func (s *subscription) beginDrain(ctx context.Context) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != subOpen {
 		return nil
 	}
+	s.drainCtx = ctx
 	s.state = subDraining
 	close(s.closing)
 	idle := make(chan struct{})
