@@ -2,7 +2,7 @@ package cloudevents
 
 import (
 	"strings"
-	"time"
+	"unsafe"
 )
 
 // Context attribute indexes, in the order Encode writes them.
@@ -28,8 +28,8 @@ var attrHeaders = [numAttrs]string{
 	"ce-datacontenttype", "ce-dataschema",
 }
 
-// maxTimeLen is the longest RFC 3339 timestamp Encode writes.
-const maxTimeLen = len("2006-01-02T15:04:05.999999999Z07:00")
+// maxTimeLen is the longest RFC 3339 timestamp Encode writes (always UTC).
+const maxTimeLen = len("2006-01-02T15:04:05.999999999Z")
 
 // attrIndex returns the index of the context attribute name (matched
 // case-insensitively), or -1 for an extension.
@@ -82,11 +82,20 @@ func (e *Event) field(i int) *string {
 }
 
 // binaryWriter puts headers into h. All header values share one []string
-// backing array; keys and values that need building share one buffer.
+// backing array; extension header names and percent-encoded values, which
+// need building, share one buffer.
 type binaryWriter struct {
 	h    map[string][]string
 	vals []string
 	buf  strings.Builder
+}
+
+// encodeBlock holds, in one allocation, the header values of an event
+// without extensions: the backing array of the values and the bytes of
+// the timestamp.
+type encodeBlock struct {
+	vals [numAttrs]string
+	time [maxTimeLen]byte
 }
 
 // encodeBinary writes ev (already validated) as ce- headers into h and
@@ -98,18 +107,31 @@ func encodeBinary(ev *Event, h map[string][]string) []byte {
 			n++
 		}
 	}
-	w := binaryWriter{h: h, vals: make([]string, n)}
-	if size := bufferSize(ev); size > 0 {
-		w.buf.Grow(size)
+	w := binaryWriter{h: h}
+	var timeBuf []byte
+	if n <= numAttrs {
+		// One allocation for the values and the timestamp.
+		blk := new(encodeBlock)
+		w.vals, timeBuf = blk.vals[:n:n], blk.time[:0]
+	} else {
+		w.vals, timeBuf = make([]string, n), make([]byte, 0, maxTimeLen)
 	}
-	for i := range numAttrs {
+	// specversion is "1.0" (validated): nothing to escape.
+	w.set(attrHeaders[attrSpecVersion], ev.SpecVersion)
+	for i := attrID; i < numAttrs; i++ {
 		if i == attrTime {
 			if !ev.Time.IsZero() {
-				w.putTime(ev.Time)
+				b := appendTime(timeBuf, ev.Time)
+				// b is never written again, so it can back a string.
+				w.set(attrHeaders[attrTime], unsafe.String(&b[0], len(b)))
 			}
 		} else if v := *ev.field(i); v != "" {
 			w.put(attrHeaders[i], v)
 		}
+	}
+	if len(ev.Extensions) > 0 {
+		// Guess names of up to 20 characters, the spec's recommendation.
+		w.buf.Grow(len(ev.Extensions) * len("ce-12345678901234567890"))
 	}
 	for name, v := range ev.Extensions {
 		start := w.buf.Len()
@@ -120,33 +142,15 @@ func encodeBinary(ev *Event, h map[string][]string) []byte {
 	return ev.Data
 }
 
-// bufferSize estimates the bytes encodeBinary builds: the timestamp and
-// extension header names (guessing names of up to 20 characters, the
-// spec's recommendation). Values that need percent-encoding, which are
-// rare, grow the buffer.
-func bufferSize(ev *Event) int {
-	n := len(ev.Extensions) * len("ce-12345678901234567890")
-	if !ev.Time.IsZero() {
-		n += maxTimeLen
-	}
-	return n
-}
-
 // put sets header key to v, percent-encoded if needed.
 func (w *binaryWriter) put(key, v string) {
-	if escapedLen(v) != len(v) {
+	if needsEscape(v) {
 		start := w.buf.Len()
+		w.buf.Grow(escapedLen(v))
 		writeEscaped(&w.buf, v)
 		v = w.buf.String()[start:]
 	}
 	w.set(key, v)
-}
-
-func (w *binaryWriter) putTime(t time.Time) {
-	var scratch [maxTimeLen]byte
-	start := w.buf.Len()
-	w.buf.Write(t.UTC().AppendFormat(scratch[:0], time.RFC3339Nano))
-	w.set(attrHeaders[attrTime], w.buf.String()[start:])
 }
 
 // set stores a one-element slice of the shared backing array, capped so an

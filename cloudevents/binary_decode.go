@@ -4,9 +4,10 @@ package cloudevents
 type binaryDecoder struct {
 	ev    *Event
 	seen  [numAttrs]bool
-	ctype []string // values of the Content-Type header
-	dupCT bool     // Content-Type given under two spellings
-	ce    int      // ce- headers seen
+	pre   *prechecked // checks done while reading; the value lives outside d, which would move ev to the heap
+	ctype []string    // values of the Content-Type header
+	dupCT bool        // Content-Type given under two spellings
+	ce    int         // ce- headers seen
 }
 
 // decodeMessage reads a message in one pass over h: it collects the ce-
@@ -17,7 +18,8 @@ type binaryDecoder struct {
 // a Content-Type.
 func decodeMessage(h map[string][]string, body []byte) (Event, error) {
 	var ev Event
-	d := binaryDecoder{ev: &ev}
+	pre := prechecked{ext: true} // extension calls checkExtension
+	d := binaryDecoder{ev: &ev, pre: &pre}
 	var first error // kept out of d: escape analysis would move ev to the heap
 	for k, vs := range h {
 		if err := d.header(k, vs); err != nil && first == nil {
@@ -42,7 +44,7 @@ func decodeMessage(h map[string][]string, body []byte) (Event, error) {
 	if len(body) > 0 {
 		ev.Data = body
 	}
-	return ev, ev.Validate()
+	return ev, ev.validate(&pre)
 }
 
 // header reads one header; after an error the caller keeps going only to
@@ -51,12 +53,11 @@ func (d *binaryDecoder) header(k string, vs []string) error {
 	if len(vs) == 0 {
 		return nil
 	}
-	if isContentType(k) {
-		d.dupCT = d.ctype != nil
-		d.ctype = vs
-		return nil
-	}
 	if !hasEventPrefix(k) {
+		if isContentType(k) {
+			d.dupCT = d.ctype != nil
+			d.ctype = vs
+		}
 		return nil
 	}
 	d.ce++
@@ -98,9 +99,9 @@ func (d *binaryDecoder) attribute(i int, raw string) error {
 		}
 		return err
 	case attrSource:
-		v, err = uriFallback(raw, v, err, checkURIRef)
+		v, d.pre.source, err = uriFallback(raw, v, err, checkURIRef)
 	case attrDataSchema:
-		v, err = uriFallback(raw, v, err, checkURI)
+		v, _, err = uriFallback(raw, v, err, checkURI)
 	}
 	*d.ev.field(i) = v
 	return err
@@ -109,15 +110,16 @@ func (d *binaryDecoder) attribute(i int, raw string) error {
 // uriFallback keeps the raw header value of a URI attribute when decoding
 // it failed or did not give a URI but the raw value is one. A conforming
 // sender never produces such a value (it percent-encodes '%'), while
-// sdk-go's JetStream binding writes URIs like "/a%20b" unencoded.
-func uriFallback(raw, v string, err error, check func(string) string) (string, error) {
+// sdk-go's JetStream binding writes URIs like "/a%20b" unencoded. ok
+// reports that the value returned passed check.
+func uriFallback(raw, v string, err error, check func(string) string) (_ string, ok bool, _ error) {
 	if err == nil && check(v) == "" {
-		return v, nil
+		return v, true, nil
 	}
 	if raw = trimOWS(raw); raw != "" && check(raw) == "" {
-		return raw, nil
+		return raw, true, nil
 	}
-	return v, err
+	return v, false, err
 }
 
 func (d *binaryDecoder) extension(name, raw string) error {
@@ -131,6 +133,7 @@ func (d *binaryDecoder) extension(name, raw string) error {
 		return malformed(name, "header given more than once")
 	}
 	d.ev.Extensions[name] = v
+	d.pre.checkExtension(name, v)
 	return nil
 }
 

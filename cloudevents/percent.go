@@ -28,6 +28,16 @@ func escapedLen(s string) int {
 	return n
 }
 
+// needsEscape reports whether s needs percent-encoding.
+func needsEscape(s string) bool {
+	for i := cleanPrefix(s); i < len(s); i++ {
+		if mustEscape[s[i]] {
+			return true
+		}
+	}
+	return false
+}
+
 // writeEscaped writes s percent-encoded, with uppercase hex digits.
 func writeEscaped(b *strings.Builder, s string) {
 	for i := 0; i < len(s); i++ {
@@ -56,10 +66,27 @@ func decodeHeaderValue(attr, v string) (string, error) {
 		}
 		v = u
 	}
-	if strings.IndexByte(v, '%') < 0 {
+	if !hasPercent(v) {
 		return v, nil
 	}
 	return percentDecode(attr, v)
+}
+
+// hasPercent reports whether s has a '%'. Header values are short, so a
+// word-at-a-time loop beats the call to strings.IndexByte.
+func hasPercent(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if hasByte(load64(s[i:]), '%') {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] == '%' {
+			return true
+		}
+	}
+	return false
 }
 
 // percentDecode decodes every %XX (either case of hex digit) and checks the

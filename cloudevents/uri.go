@@ -9,6 +9,7 @@ var (
 	regNameChars  = charset("")
 	ipLitChars    = charset(":")
 	pathChars     = charset(":@/")
+	plainChars    = charset("@/") // pathChars without ':'
 	queryChars    = charset(":@/?")
 )
 
@@ -29,6 +30,9 @@ func charset(extra string) *[256]bool {
 // checkURIRef returns why s is not an RFC 3986 URI-reference (section 4.1),
 // or "" when it is one. It does not allocate.
 func checkURIRef(s string) string {
+	if plainPath(s) {
+		return ""
+	}
 	rest := s
 	if i := schemeEnd(s); i >= 0 {
 		if !validScheme(s[:i]) {
@@ -37,6 +41,22 @@ func checkURIRef(s string) string {
 		rest = s[i+1:]
 	}
 	return checkHierPart(rest)
+}
+
+// plainPath reports whether s is a relative reference made of a path
+// alone, in plain characters: no scheme (no ':'), authority, query,
+// fragment or percent-encoding. It is the common form of source ("/a/b"),
+// checked in one pass.
+func plainPath(s string) bool {
+	if len(s) >= 2 && s[0] == '/' && s[1] == '/' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !plainChars[s[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // checkURI returns why s is not a URI with a scheme (RFC 3986 section 3),

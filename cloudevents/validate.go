@@ -28,17 +28,47 @@ import (
 //
 // Validate does not allocate for a valid event whose datacontenttype has at
 // most one parameter (more go through mime.ParseMediaType).
-func (e *Event) Validate() error {
-	if err := e.validateRequired(); err != nil {
+func (e *Event) Validate() error { return e.validate(&prechecked{}) }
+
+// prechecked records checks that Decode did while reading, so validate
+// does not repeat them.
+type prechecked struct {
+	source bool // Source is an RFC 3986 URI-reference
+	// ext says every extension went through checkExtension (or there
+	// are none): extBad is then what validateExtensions would return.
+	ext        bool
+	extBad     error
+	extBadName string
+}
+
+// checkExtension checks one extension as validateExtensions does, keeping
+// the error for the smallest invalid name.
+func (p *prechecked) checkExtension(name, value string) {
+	if p.extBad != nil && name >= p.extBadName {
+		return
+	}
+	if reason := checkExtensionName(name); reason != "" {
+		p.extBad, p.extBadName = invalid(name, reason), name
+	} else if err := checkString(name, value, false); err != nil {
+		p.extBad, p.extBadName = err, name
+	}
+}
+
+// validate is Validate, skipping the checks recorded in p.
+func (e *Event) validate(p *prechecked) error {
+	if err := e.validateRequired(p.source); err != nil {
 		return err
 	}
 	if err := e.validateOptional(); err != nil {
 		return err
 	}
+	if p.ext {
+		return p.extBad
+	}
 	return validateExtensions(e.Extensions)
 }
 
-func (e *Event) validateRequired() error {
+func (e *Event) validateRequired(sourceOK bool) error {
 	switch {
 	case e.SpecVersion == "":
 		return invalid("specversion", "missing")
@@ -51,8 +81,10 @@ func (e *Event) validateRequired() error {
 	if e.Source == "" {
 		return invalid("source", "missing")
 	}
-	if reason := checkURIRef(e.Source); reason != "" {
-		return invalid("source", reason)
+	if !sourceOK {
+		if reason := checkURIRef(e.Source); reason != "" {
+			return invalid("source", reason)
+		}
 	}
 	return checkString("type", e.Type, true)
 }
@@ -267,6 +299,9 @@ func isJSONMediaType(ct string) bool {
 // parseTime reads an RFC 3339 timestamp and returns it in UTC. Lowercase
 // "t" and "z", which RFC 3339 allows, are accepted.
 func parseTime(s string) (time.Time, error) {
+	if t, ok := parseCanonicalTime(s); ok {
+		return t, nil
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil && strings.ContainsAny(s, "tz") {
 		t, err = time.Parse(time.RFC3339Nano, strings.ToUpper(s))

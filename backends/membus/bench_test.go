@@ -41,3 +41,22 @@ func BenchmarkPublishToHandler(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkPrepareHeader measures header validation of what the bus writes
+// on a binary-mode CloudEvent plus one transport header.
+func BenchmarkPrepareHeader(b *testing.B) {
+	h := map[string][]string{
+		"ce-specversion": {"1.0"},
+		"ce-id":          {"0192f1c4-6f3a-7c1e-8d2b-5a4e3f2d1c0b"},
+		"ce-source":      {"/busway/bench"},
+		"ce-type":        {"com.example.bench.v1"},
+		"ce-time":        {"2025-01-02T03:04:05.123456789Z"},
+		"Traceparent":    {"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := prepareHeader(h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -26,18 +26,16 @@ func (c *Conn) publish(ctx context.Context, m *driver.Message, reply string) (in
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("membus: publish to %q: %w", m.Subject, err)
 	}
-	env, err := c.envelope(m, reply)
+	h, err := c.check(m, reply)
 	if err != nil {
 		return 0, err
 	}
-	r, inbox := c.b.route(env.subject)
+	r, inbox := c.b.route(m.Subject)
 	if r.empty() && inbox == nil {
 		return 0, nil
 	}
-	if m.Data != nil {
-		env.data = make([]byte, len(m.Data))
-		copy(env.data, m.Data)
-	}
+	env := newEnvelope(m.Data)
+	env.subject, env.reply, env.header = m.Subject, reply, h
 	if inbox != nil {
 		resp := env.message(1)
 		select {
@@ -48,8 +46,8 @@ func (c *Conn) publish(ctx context.Context, m *driver.Message, reply string) (in
 	return c.fanOut(ctx, r, env)
 }
 
-// envelope validates m and returns its envelope, without the data.
-func (c *Conn) envelope(m *driver.Message, reply string) (*envelope, error) {
+// check validates m and returns its header as receivers get it.
+func (c *Conn) check(m *driver.Message, reply string) (map[string][]string, error) {
 	if err := bus.ValidateSubject(m.Subject); err != nil {
 		return nil, fmt.Errorf("membus: publish: %w", err)
 	}
@@ -66,7 +64,7 @@ func (c *Conn) envelope(m *driver.Message, reply string) (*envelope, error) {
 		return nil, fmt.Errorf("membus: publish to %q: %w: %d bytes (headers %d + body %d) over the limit of %d",
 			m.Subject, driver.ErrPayloadTooLarge, total, hsize, len(m.Data), c.opts.MaxPayload)
 	}
-	return &envelope{subject: m.Subject, reply: reply, header: h}, nil
+	return h, nil
 }
 
 // fanOut queues env to every plain subscription of r and to one member of
