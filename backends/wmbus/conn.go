@@ -35,6 +35,17 @@ type Options struct {
 	// Conn never closes them, and the caller closes them after the Conn.
 	// Subscribers made by GroupSubscriber are always the Conn's.
 	CloseUnderlying bool
+	// AttemptMemory bounds how many messages each subscription keeps a
+	// delivery count for. Watermill reports no delivery count, so a
+	// subscription counts the deliveries of each message UUID itself and
+	// sets driver.Message.Attempt (1 for the first delivery), forgetting
+	// a message once it is acked. When more messages than AttemptMemory
+	// are awaiting redelivery, the one delivered least recently is
+	// forgotten first, and its next delivery counts as the first again.
+	// Zero means 10000; a negative value turns counting off, and Attempt
+	// is then 0 (the bus treats every delivery as the first). Counts are
+	// per process and best-effort: see the package documentation.
+	AttemptMemory int
 }
 
 // Conn is a driver.Conn over a Watermill publisher and subscriber. Make one

@@ -28,6 +28,7 @@ type subscription struct {
 	wsub  message.Subscriber
 	owned bool // wsub came from GroupSubscriber; closed when done
 	h     driver.Handler
+	tries *attempts // delivery counts by message UUID; nil when off
 
 	cancelIn context.CancelFunc // cancels Watermill's Subscribe ctx: no more intake
 	hard     context.Context    // handlers' ctx; cancelled on a hard stop
@@ -53,6 +54,7 @@ func (c *Conn) startSubscription(ctx context.Context, wsub message.Subscriber, o
 	}
 	s := &subscription{
 		c: c, topic: opts.Subject, wsub: wsub, owned: owned, h: h,
+		tries:    newAttempts(c.opts.AttemptMemory),
 		cancelIn: cancelIn,
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -102,12 +104,16 @@ func (s *subscription) read(ch <-chan *message.Message) {
 }
 
 // deliver calls the handler for msg and makes sure msg ends up settled.
+// It counts the deliveries of msg's UUID into Attempt, and forgets the
+// count once msg is acked; a nacked message keeps it for its redelivery.
 func (s *subscription) deliver(msg *message.Message) {
 	dm := fromWatermill(s.topic, msg)
+	dm.Attempt = s.tries.delivered(msg.UUID)
 	dm.Acker = &acker{msg: msg, stop: s.stop}
 	s.h(s.hard, dm)
 	select {
 	case <-msg.Acked():
+		s.tries.forget(msg.UUID)
 	case <-msg.Nacked():
 	default:
 		s.c.log.Warn("wmbus: handler returned without settling the message; nacking it",

@@ -2,6 +2,7 @@ package wmbus_test
 
 import (
 	"context"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -178,4 +179,79 @@ type pubCounter struct {
 func (p pubCounter) Close() error {
 	p.n.Add(1)
 	return nil
+}
+
+// TestAttemptCounting: a subscription counts the deliveries of each
+// Watermill UUID into Attempt: 1, then 2 and 3 for nacked redeliveries (a
+// message left unsettled is nacked and counts too); an acked message is
+// forgotten, so the same UUID published again starts at 1; a fan-out
+// subscription counts apart; a negative AttemptMemory turns counting off.
+func TestAttemptCounting(t *testing.T) {
+	gc := newGoChannel(t)
+	c := newConn(t, gc)
+	ctx := t.Context()
+	type delivery struct {
+		id      string
+		attempt int
+	}
+	// handler records each delivery on got and settles it by script.
+	handler := func(got chan<- delivery, settle func(m *driver.Message) error) driver.Handler {
+		return func(_ context.Context, m *driver.Message) {
+			got <- delivery{m.Header["ce-id"][0], m.Attempt}
+			if settle != nil {
+				assert.NoError(t, settle(m))
+			}
+		}
+	}
+	failTwice := func(m *driver.Message) error {
+		switch m.Attempt {
+		case 1:
+			return m.Acker.Nak(ctx)
+		case 2:
+			return nil // left unsettled: the Conn nacks it
+		default:
+			return m.Acker.Ack(ctx)
+		}
+	}
+	got, other := make(chan delivery, 16), make(chan delivery, 16)
+	sub, err := c.Subscribe(ctx, driver.SubscribeOptions{Subject: "n.a", Concurrency: 3}, handler(got, failTwice))
+	require.NoError(t, err)
+	otherSub, err := c.Subscribe(ctx, driver.SubscribeOptions{Subject: "n.a"},
+		handler(other, func(m *driver.Message) error { return m.Acker.Ack(ctx) }))
+	require.NoError(t, err)
+	publish := func(c *wmbus.Conn, subject, id string) {
+		t.Helper()
+		require.NoError(t, c.Publish(ctx, &driver.Message{Subject: subject,
+			Header: map[string][]string{"ce-id": {id}}}))
+	}
+
+	publish(c, "n.a", "m1")
+	for want := 1; want <= 3; want++ {
+		assert.Equal(t, delivery{"m1", want}, recv(t, got, "delivery "+strconv.Itoa(want)))
+	}
+	assert.Equal(t, delivery{"m1", 1}, recv(t, other, "the fan-out copy"), "another subscription counts apart")
+
+	publish(c, "n.a", "m1")
+	assert.Equal(t, delivery{"m1", 1}, recv(t, got, "the UUID again, after its ack"), "an acked message is forgotten")
+	assert.Equal(t, delivery{"m1", 2}, recv(t, got, "its redelivery"))
+	assert.Equal(t, delivery{"m1", 3}, recv(t, got, "its second redelivery"))
+	assert.Equal(t, delivery{"m1", 1}, recv(t, other, "the second fan-out copy"))
+	require.NoError(t, sub.Drain(ctx))
+	require.NoError(t, otherSub.Drain(ctx))
+
+	off, err := wmbus.NewConn(gc, gc, wmbus.Options{AttemptMemory: -1})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, off.Close(context.Background())) })
+	var naks atomic.Int32
+	offGot := make(chan delivery, 4)
+	_, err = off.Subscribe(ctx, driver.SubscribeOptions{Subject: "n.b"}, handler(offGot, func(m *driver.Message) error {
+		if naks.Add(1) == 1 {
+			return m.Acker.Nak(ctx)
+		}
+		return m.Acker.Ack(ctx)
+	}))
+	require.NoError(t, err)
+	publish(off, "n.b", "m2")
+	assert.Equal(t, delivery{"m2", 0}, recv(t, offGot, "a delivery without counting"))
+	assert.Equal(t, delivery{"m2", 0}, recv(t, offGot, "a redelivery without counting"))
 }

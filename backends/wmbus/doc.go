@@ -34,11 +34,25 @@
 // come again where the Watermill backend redelivers nacked messages
 // (gochannel does, at once and in a tight loop; Kafka and SQL seek back;
 // AMQP requeues). driver.DelayNaker is emulated by waiting before Nack,
-// which holds one reader goroutine. Message.Attempt is 0: Watermill does
-// not report delivery counts, so the bus sees every delivery as the first,
-// bus.MaxAttempts never runs out, and a message whose handler keeps
-// failing with an ordinary error comes back until the handler returns a
-// bus.Permanent error. Each subscription reads its Watermill
+// which holds one reader goroutine. Watermill does not report delivery
+// counts, so each subscription counts them itself, by message UUID: the
+// first delivery of a UUID has Message.Attempt 1, each redelivery one
+// more, and the count is forgotten once the message is acked. The bus
+// therefore sees a nacked message's attempts go up, bus.Backoff gets the
+// attempt that failed, and bus.MaxAttempts ends the retries (dead-letter
+// or drop) as on the other backends. The counts are per subscription, per
+// process and best-effort: they live in this process's memory only, so a
+// redelivery that lands on another process (another member of a consumer
+// group, or after a restart) or on another subscription starts again at
+// 1, and so does one that comes after its count was evicted. Each
+// subscription remembers at most Options.AttemptMemory UUIDs (10000 by
+// default), forgetting the least recently delivered first; a negative
+// AttemptMemory turns counting off, leaving Attempt 0, which the bus reads
+// as the first delivery every time. Where the count restarts, a message
+// whose handler keeps failing gets more deliveries than MaxAttempts
+// allows, never fewer. Two messages published with the same UUID (the
+// same CloudEvent id) share a count while both are unacked. Each
+// subscription reads its Watermill
 // channel with SubscribeOptions.Concurrency goroutines, never a goroutine
 // per message; many Watermill subscribers send the next message only after
 // the previous one is acked, so more readers help only where the Watermill
