@@ -4,8 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/cloudevents"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -103,4 +105,23 @@ func TestInvalidSubjects(t *testing.T) {
 	require.Error(t, err)
 	_, err = c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: strings.Repeat("a.", 3) + "\x01"}, noop)
 	require.ErrorIs(t, err, driver.ErrInvalidSubject)
+}
+
+// isBusHeader's list must name every header the bus's encoder writes, or
+// the fast path silently stops applying; a name missing from it still gets
+// the full check, so this guards speed, not correctness.
+func TestIsBusHeaderCoversEncoder(t *testing.T) {
+	ev := cloudevents.Event{
+		ID: "1", Source: "/s", SpecVersion: cloudevents.SpecVersion, Type: "t.v1",
+		Subject: "x", Time: time.Now(), DataContentType: "application/json",
+		DataSchema: "https://example.com/s.json",
+	}
+	for _, mode := range []cloudevents.Mode{cloudevents.Binary, cloudevents.Structured} {
+		h := map[string][]string{}
+		_, err := cloudevents.Encode(&ev, mode, h)
+		require.NoError(t, err)
+		for k := range h {
+			assert.True(t, isBusHeader(k), "%v mode writes %q", mode, k)
+		}
+	}
 }

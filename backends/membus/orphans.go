@@ -98,12 +98,10 @@ func (b *broker) join(s *subscription) {
 // keeping their attempt and what remains of their delay; those no member
 // matches become orphans. It returns how many messages were discarded.
 func (b *broker) rehome(group string, ds []*delivery) int {
-	if ds = b.toLive(group, ds); len(ds) == 0 {
-		return 0
-	}
+	// Under the orphans' lock, so no member can join between "no member
+	// took it" and "keep it".
 	b.orphans.mu.Lock()
 	defer b.orphans.mu.Unlock()
-	// Again under the lock: a member may have joined since.
 	if ds = b.toLive(group, ds); len(ds) == 0 {
 		return 0
 	}
