@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/busway/busway/backends/membus" // mem://
+	_ "github.com/busway/busway/backends/membus"  // mem://
+	_ "github.com/busway/busway/backends/natsbus" // nats://, jetstream://
+	"github.com/busway/busway/backends/natsbus/embedded"
 	"github.com/busway/busway/bus"
 	"github.com/busway/busway/middleware"
 	"github.com/stretchr/testify/assert"
@@ -20,11 +22,23 @@ import (
 )
 
 // backendURLs returns a URL per backend for one test; each test gets its
-// own broker or subject space.
+// own broker (NATS: an embedded server on a random port, stopped at the
+// end of the test).
 func backendURLs(t *testing.T) map[string]string {
 	name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	srv, err := embedded.Start(embedded.Options{StoreDir: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(srv.Stop)
+	// The stream captures the events and the dead letters; requests
+	// (shop.pricing.*, shop.nobody.*) stay outside it, on core NATS. One
+	// message per pull, so that the two billing members share the work
+	// (a larger pull batch may hand all 20 orders to one of them).
+	stream := "&subjects=shop.orders.>,shop.refunds.>,shop.dead&pull_max_messages=1"
 	return map[string]string{
-		"mem": "mem://" + name,
+		"mem":       "mem://" + name,
+		"nats":      srv.URL(),
+		"jetstream": "jetstream://" + srv.Addr() + "?stream=E2E" + stream,
+		"embedded":  "embedded://" + name + "?stream=E2E" + stream,
 	}
 }
 

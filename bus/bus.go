@@ -24,6 +24,19 @@ type Publisher interface {
 	Publish(ctx context.Context, m *Message) error
 }
 
+// BatchPublisher publishes several messages and waits until all are
+// through.
+type BatchPublisher interface {
+	// PublishBatch publishes ms in order and returns when the backend has
+	// taken every one: on core NATS after a flush round trip, on JetStream
+	// when every store acknowledgement has arrived (publishes overlap, so a
+	// batch costs about one round trip, not one per message). Each message
+	// is checked (and its defaults filled) before any is sent: an invalid
+	// one fails the batch with nothing published. A backend error returns
+	// the errors joined; messages that did not fail were published.
+	PublishBatch(ctx context.Context, ms ...*Message) error
+}
+
 // Subscriber starts subscriptions.
 type Subscriber interface {
 	// Subscribe delivers messages whose subject matches pattern to h until
@@ -48,6 +61,7 @@ type Requester interface {
 // Open (by URL) or New (from a driver.Conn).
 type Bus interface {
 	Publisher
+	BatchPublisher
 	Subscriber
 	Requester
 	// As sets target, a pointer to a backend-native type, and reports
@@ -108,6 +122,30 @@ func (b *busImpl) Publish(ctx context.Context, m *Message) error {
 	return b.conn.Publish(ctx, dm)
 }
 
+// PublishBatch implements BatchPublisher.
+func (b *busImpl) PublishBatch(ctx context.Context, ms ...*Message) error {
+	dms := make([]*driver.Message, len(ms))
+	for i, m := range ms {
+		dm, err := b.encode(ctx, m)
+		if err != nil {
+			return fmt.Errorf("busway: batch message %d: %w", i, err)
+		}
+		dms[i] = dm
+	}
+	if b.isClosed() {
+		return ErrClosed
+	}
+	if bp, ok := b.conn.(driver.BatchPublisher); ok {
+		return bp.PublishBatch(ctx, dms)
+	}
+	for _, dm := range dms {
+		if err := b.conn.Publish(ctx, dm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // encode validates m and turns it into a driver message.
 func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, error) {
 	if err := ValidateSubject(m.Subject); err != nil {
@@ -127,7 +165,7 @@ func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, erro
 	if err != nil {
 		return nil, fmt.Errorf("busway: publish to %q: %w", m.Subject, err)
 	}
-	return &driver.Message{Subject: m.Subject, Header: h, Data: body}, nil
+	return &driver.Message{Subject: m.Subject, Header: h, Data: body, ID: m.Event.ID}, nil
 }
 
 // decode turns a delivered driver message into a Message. On error the

@@ -37,6 +37,18 @@ func Register(scheme string, open OpenFunc) {
 	registry[scheme] = open
 }
 
+func registered(scheme string) bool {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	_, ok := registry[scheme]
+	return ok
+}
+
+// DefaultScheme is the scheme Open uses for an empty URL, when a backend
+// registered it: package github.com/busway/busway/backends/natsbus/embedded
+// does, with an in-process NATS server.
+const DefaultScheme = "embedded"
+
 // Schemes returns the registered URL schemes, sorted.
 func Schemes() []string {
 	registryMu.RLock()
@@ -62,7 +74,19 @@ func Schemes() []string {
 // to Open win over them. Any other parameter goes to the backend, which
 // rejects those it does not know. Errors never include credentials from
 // the URL.
+//
+// An empty URL means DefaultScheme ("embedded://", an in-process NATS
+// server with JetStream) when package
+// github.com/busway/busway/backends/natsbus/embedded is imported, and is an
+// error otherwise.
 func Open(ctx context.Context, rawURL string, opts ...Option) (Bus, error) {
+	if rawURL == "" {
+		if !registered(DefaultScheme) {
+			return nil, fmt.Errorf("%w: no bus URL configured; set one (mem://, nats://host:4222, jetstream://host:4222?stream=NAME) or import %q for an in-process NATS server as the default",
+				ErrInvalidURL, "github.com/busway/busway/backends/natsbus/embedded")
+		}
+		rawURL = DefaultScheme + "://"
+	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot parse the bus URL (%s)", ErrInvalidURL, redactParseError(err, rawURL))

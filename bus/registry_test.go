@@ -82,3 +82,13 @@ func TestRedact(t *testing.T) {
 		assert.Contains(t, got, "host", "keeps what helps debugging")
 	}
 }
+
+// TestOpenEmptyURLWithoutDefault: with no backend registered for
+// DefaultScheme (package embedded is not imported here), an empty URL is an
+// error that says how to get the default.
+func TestOpenEmptyURLWithoutDefault(t *testing.T) {
+	require.NotContains(t, bus.Schemes(), bus.DefaultScheme)
+	_, err := bus.Open(t.Context(), "")
+	require.ErrorIs(t, err, bus.ErrInvalidURL)
+	assert.Contains(t, err.Error(), "backends/natsbus/embedded")
+}

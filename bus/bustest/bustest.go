@@ -63,6 +63,11 @@ type Features struct {
 	// checks only that the in-flight message is handled once and no
 	// message twice.
 	DrainDeliversQueued bool
+	// OwnHeaders are transport headers the backend sets itself on every
+	// publish (JetStream: Nats-Msg-Id, Nats-Expected-Stream). A
+	// dead-letter copy gets its own values for them, so the suite does not
+	// require the original's.
+	OwnHeaders []string
 	// RawConn, when not nil, returns a driver connection to the same broker
 	// as OpenFunc with the same t, closed by a t.Cleanup it registers. The
 	// suite uses it to publish bytes that are not a CloudEvent and to read
@@ -158,6 +163,13 @@ func (e *env) bus() bus.Bus {
 // a JetStream stream over "bustest.>" captures all of them.
 func (e *env) subject(tokens ...string) string {
 	return "bustest." + e.id + "." + strings.Join(tokens, ".")
+}
+
+// requestSubject returns a subject for requests, private to this subtest.
+// It is outside "bustest.>", so that a JetStream stream capturing the
+// event subjects does not capture (and acknowledge) requests.
+func (e *env) requestSubject(tokens ...string) string {
+	return "bustestrpc." + e.id + "." + strings.Join(tokens, ".")
 }
 
 // group returns a group name private to this subtest (valid as a NATS

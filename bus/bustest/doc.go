@@ -24,8 +24,9 @@
 // request/reply, subject validation, payload limits, ordering, CloudEvents
 // attributes, closed bus). A contract the backend does not offer, per
 // Features, is skipped with the reason. Each subtest uses subjects and
-// group names of its own (under "bustest.<random>"), so the suite also runs
-// against a shared external server.
+// group names of its own (events under "bustest.<random>", requests under
+// "bustestrpc.<random>"), so the suite also runs against a shared external
+// server; a JetStream stream for the suite captures "bustest.>" only.
 //
 // # Helpers
 //

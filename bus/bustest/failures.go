@@ -100,7 +100,7 @@ func testMaxAttempts(e *env) {
 	checkAttempts(t, attempts, m.Event.ID, 3)
 	require.Len(t, dls, 1, "dead letters: %s", describe(dls))
 	assert.Equal(t, m.Event.ID, dls[0].Event.ID, "the dead letter is the same event")
-	checkDeadLetter(t, dls[0], attempts[0], deadLetterWant{subj, 3, false, "bustest: always fails (attempt 3)"})
+	checkDeadLetter(t, dls[0], attempts[0], deadLetterWant{subj, 3, false, "bustest: always fails (attempt 3)"}, e.f.OwnHeaders)
 }
 
 // testPermanent: a handler returning bus.Permanent(err) sees the message
@@ -120,7 +120,7 @@ func testPermanent(e *env) {
 	dls, _ := e.settled(t, dl.col, e.publish(t, pub, sentinel(dlq)).Event.ID, 1)
 	checkAttempts(t, attempts, m.Event.ID, 1)
 	require.Len(t, dls, 1, "dead letters: %s", describe(dls))
-	checkDeadLetter(t, dls[0], attempts[0], deadLetterWant{subj, 1, true, "bustest: invalid input"})
+	checkDeadLetter(t, dls[0], attempts[0], deadLetterWant{subj, 1, true, "bustest: invalid input"}, e.f.OwnHeaders)
 }
 
 // testPanic: a panicking handler does not crash the process. Where the
@@ -159,6 +159,6 @@ func testPanic(e *env) {
 		dls := dl.Wait(1, e.timeout)
 		ms, _ := e.settled(t, c, e.publish(t, pub, sentinel(subj)).Event.ID, 1)
 		require.Len(t, ms, 1)
-		checkDeadLetter(t, dls[0], ms[0], deadLetterWant{subj, 1, false, bus.ErrPanic.Error() + ": bustest: boom 42"})
+		checkDeadLetter(t, dls[0], ms[0], deadLetterWant{subj, 1, false, bus.ErrPanic.Error() + ": bustest: boom 42"}, e.f.OwnHeaders)
 	})
 }

@@ -35,7 +35,7 @@ func testRequestReply(e *env) {
 	e.t.Run("RoundTrip", func(t *testing.T) { requestRoundTrip(t, e, server, client) })
 	e.t.Run("RemoteError", func(t *testing.T) { requestRemoteError(t, e, server, client) })
 	e.t.Run("NoResponders", func(t *testing.T) {
-		_, err := client.Request(t.Context(), numbered(e.subject("nobody"), 1))
+		_, err := client.Request(t.Context(), numbered(e.requestSubject("nobody"), 1))
 		assert.ErrorIs(t, err, bus.ErrNoResponders)
 	})
 	e.t.Run("Timeout", func(t *testing.T) { requestTimeout(t, e, server, client) })
@@ -45,7 +45,7 @@ func testRequestReply(e *env) {
 // requestRoundTrip: typed requests to a group of two responders, or to a
 // single plain responder where the backend has no groups.
 func requestRoundTrip(t *testing.T, e *env, server, client bus.Bus) {
-	subj := e.subject("add")
+	subj := e.requestSubject("add")
 	h := bus.Reply(sumType, func(_ context.Context, r sumRequest) (sumReply, error) {
 		return sumReply{Sum: r.A + r.B}, nil
 	})
@@ -74,7 +74,7 @@ func requestRoundTrip(t *testing.T, e *env, server, client bus.Bus) {
 
 // requestRemoteError: a failing responder's error reaches the requester.
 func requestRemoteError(t *testing.T, e *env, server, client bus.Bus) {
-	subj := e.subject("fail")
+	subj := e.requestSubject("fail")
 	h := bus.Reply(sumType, func(context.Context, sumRequest) (sumReply, error) {
 		return sumReply{}, errors.New("bustest: no such account")
 	})
@@ -90,7 +90,7 @@ func requestRemoteError(t *testing.T, e *env, server, client bus.Bus) {
 // requestTimeout: a responder that never answers; the request ends with
 // its context.
 func requestTimeout(t *testing.T, e *env, server, client bus.Bus) {
-	subj := e.subject("silent")
+	subj := e.requestSubject("silent")
 	answered := make(chan struct{})
 	done := closer(t, answered)
 	_, err := server.Subscribe(t.Context(), subj, bus.HandlerFunc(func(ctx context.Context, _ *bus.Message) error {
@@ -117,7 +117,7 @@ func requestOversizedReply(t *testing.T, e *env, server, client bus.Bus) {
 	if e.f.MaxPayload <= 0 {
 		t.Skip("the backend declares no payload limit (Features.MaxPayload is 0)")
 	}
-	subj := e.subject("huge")
+	subj := e.requestSubject("huge")
 	h := bus.Reply(sumType, func(context.Context, sumRequest) (string, error) {
 		return strings.Repeat("x", e.f.MaxPayload), nil
 	})

@@ -77,7 +77,7 @@ func testOversized(e *env) {
 	require.ErrorIs(t, err, bus.ErrPayloadTooLarge)
 	assert.Contains(t, err.Error(), strconv.Itoa(limit), "the error names the limit")
 	if e.f.RequestReply {
-		_, err := pub.Request(t.Context(), bus.NewMessage(subj, testType, big.Data()))
+		_, err := pub.Request(t.Context(), bus.NewMessage(e.requestSubject("big"), testType, big.Data()))
 		assert.ErrorIs(t, err, bus.ErrPayloadTooLarge, "Request")
 	}
 	// JSON string data embeds as is in structured mode too.

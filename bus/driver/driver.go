@@ -19,6 +19,11 @@ type Message struct {
 	// Data is the message body. It stays the caller's: a backend that keeps
 	// it past Publish copies it. Received Data is the receiver's.
 	Data []byte
+	// ID identifies the message for deduplication: the bus sets the event
+	// id (a dead-letter copy gets the original id with ".dead-letter"
+	// appended). Backends that deduplicate use it (JetStream: the
+	// Nats-Msg-Id header); empty means no deduplication.
+	ID string
 
 	// Reply is the subject a response should be published to, when the
 	// message is a request; empty otherwise.
@@ -80,6 +85,14 @@ type Conn interface {
 // error when ctx ends first.
 type Requester interface {
 	Request(ctx context.Context, m *Message) (*Message, error)
+}
+
+// BatchPublisher is implemented by a Conn that publishes a batch faster
+// than one Publish after another: PublishBatch returns when every message
+// is taken as Publish would (core NATS: flushed to the server; JetStream:
+// every store acknowledgement arrived).
+type BatchPublisher interface {
+	PublishBatch(ctx context.Context, ms []*Message) error
 }
 
 // Limiter is implemented by a Conn that knows its maximum message size:

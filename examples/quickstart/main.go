@@ -10,7 +10,9 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/busway/busway/backends/membus" // registers mem://
+	_ "github.com/busway/busway/backends/membus"           // registers mem://
+	_ "github.com/busway/busway/backends/natsbus"          // registers nats:// and jetstream://
+	_ "github.com/busway/busway/backends/natsbus/embedded" // registers embedded:// (in-process NATS)
 	"github.com/busway/busway/bus"
 )
 
@@ -33,8 +35,13 @@ type Price struct {
 
 const orderPlaced = "com.example.order.placed.v1"
 
+// defaultURL runs on an in-process NATS server with JetStream (nothing to
+// install): a stream captures the order events and the dead letters; the
+// pricing requests stay outside it, on core NATS.
+const defaultURL = "embedded://?stream=QUICKSTART&subjects=orders.>,dead.>"
+
 func main() {
-	url := flag.String("url", envOr("BUSWAY_URL", "mem://quickstart"), "bus URL")
+	url := flag.String("url", envOr("BUSWAY_URL", defaultURL), "bus URL")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

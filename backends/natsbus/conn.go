@@ -1,0 +1,221 @@
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/busway/busway/bus"
+	"github.com/busway/busway/bus/driver"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func init() {
+	bus.Register("nats", openURL)
+	bus.Register("jetstream", openURL)
+}
+
+// openURL is the bus.OpenFunc for nats:// and jetstream:// URLs: the
+// parameters from the URL, credentials and TLS from the environment.
+func openURL(ctx context.Context, u *url.URL) (driver.Conn, error) {
+	cfg, err := ParseURL(u)
+	if err != nil {
+		return nil, err
+	}
+	tlsFirst := cfg.Auth.TLSFirst
+	cfg.Auth = AuthFromEnv()
+	cfg.Auth.TLSFirst = cfg.Auth.TLSFirst || tlsFirst
+	return Open(ctx, cfg)
+}
+
+// defaultRequestTimeout bounds a request whose context has no deadline.
+const defaultRequestTimeout = 30 * time.Second
+
+// Conn is a connection to NATS, core or JetStream; it implements
+// driver.Conn, driver.Requester, driver.Limiter and driver.Aser. Wrap it
+// with bus.New.
+type Conn struct {
+	cfg   Config
+	nc    *nats.Conn
+	owned bool // we dialed nc, so we close it
+	log   *slog.Logger
+
+	js     jetstream.JetStream // nil for core
+	stream *streamInfo         // nil for core
+
+	mu     sync.Mutex
+	subs   map[driver.Subscription]struct{}
+	closed bool
+}
+
+// Open connects as cfg says (or adopts cfg.Conn) and, for JetStream,
+// creates or verifies the stream.
+func Open(ctx context.Context, cfg Config) (*Conn, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	c := &Conn{cfg: cfg, log: cfg.Logger, subs: map[driver.Subscription]struct{}{}}
+	if cfg.Conn != nil {
+		c.nc = cfg.Conn
+	} else {
+		nc, err := c.dial()
+		if err != nil {
+			return nil, err
+		}
+		c.nc, c.owned = nc, true
+	}
+	if cfg.JetStream != nil {
+		if err := c.openJetStream(ctx); err != nil {
+			c.closeNATS()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *Conn) dial() (*nats.Conn, error) {
+	opts, err := c.cfg.Auth.options()
+	if err != nil {
+		return nil, err
+	}
+	cfg, log := c.cfg, c.log
+	opts = append(opts, nats.Name(cfg.Name),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			log.Warn("natsbus: disconnected", "server", nc.ConnectedUrlRedacted(), "error", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("natsbus: reconnected", "server", nc.ConnectedUrlRedacted())
+		}),
+		nats.ClosedHandler(func(nc *nats.Conn) {
+			log.Debug("natsbus: connection closed", "error", nc.LastError())
+		}),
+		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
+			args := []any{"error", err}
+			if sub != nil {
+				args = append(args, "subject", sub.Subject)
+			}
+			log.Error("natsbus: asynchronous error", args...)
+		}),
+		nats.LameDuckModeHandler(func(nc *nats.Conn) {
+			log.Warn("natsbus: server entering lame duck mode; will reconnect elsewhere", "server", nc.ConnectedUrlRedacted())
+		}),
+	)
+	if cfg.ConnectTimeout > 0 {
+		opts = append(opts, nats.Timeout(cfg.ConnectTimeout))
+	}
+	if cfg.ReconnectWait > 0 {
+		opts = append(opts, nats.ReconnectWait(cfg.ReconnectWait))
+	}
+	if cfg.MaxReconnects != 0 {
+		opts = append(opts, nats.MaxReconnects(cfg.MaxReconnects))
+	}
+	if cfg.ReconnectBufSize != 0 {
+		opts = append(opts, nats.ReconnectBufSize(cfg.ReconnectBufSize))
+	}
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: connect to %s: %w", redactServers(cfg.URL), redactErr(err, string(c.cfg.Auth.Password), string(c.cfg.Auth.Token)))
+	}
+	log.Debug("natsbus: connected", "server", nc.ConnectedUrlRedacted(), "server_version", nc.ConnectedServerVersion())
+	return nc, nil
+}
+
+// MaxPayload implements driver.Limiter: the server's max_payload, headers
+// included.
+func (c *Conn) MaxPayload() int { return int(c.nc.MaxPayload()) }
+
+// As implements driver.Aser: *nats.Conn, and for JetStream also
+// jetstream.JetStream and jetstream.Stream.
+func (c *Conn) As(target any) bool {
+	switch t := target.(type) {
+	case **nats.Conn:
+		*t = c.nc
+	case *jetstream.JetStream:
+		if c.js == nil {
+			return false
+		}
+		*t = c.js
+	case *jetstream.Stream:
+		if c.stream == nil {
+			return false
+		}
+		*t = c.stream.handle
+	default:
+		return false
+	}
+	return true
+}
+
+// track records a live subscription so that Close can drain it.
+func (c *Conn) track(s driver.Subscription) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return driver.ErrClosed
+	}
+	c.subs[s] = struct{}{}
+	return nil
+}
+
+func (c *Conn) untrack(s driver.Subscription) {
+	c.mu.Lock()
+	delete(c.subs, s)
+	c.mu.Unlock()
+}
+
+func (c *Conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// Close drains the subscriptions that remain, flushes buffered publishes
+// and closes the connection (unless the user passed it in, in which case
+// it is flushed and left open).
+func (c *Conn) Close(ctx context.Context) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	subs := make([]driver.Subscription, 0, len(c.subs))
+	for s := range c.subs {
+		subs = append(subs, s)
+	}
+	c.mu.Unlock()
+	err := driver.DrainAll(ctx, subs)
+	if c.js != nil {
+		c.waitAsyncPublishes(ctx)
+	}
+	if !c.nc.IsClosed() {
+		if ferr := c.flush(ctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
+			err = errors.Join(err, fmt.Errorf("natsbus: flush on close: %w", ferr))
+		}
+	}
+	c.closeNATS()
+	return err
+}
+
+// flush waits until the server has everything published so far, bounded
+// by ctx or, without a deadline, by DrainTimeout.
+func (c *Conn) flush(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.DrainTimeout)
+		defer cancel()
+	}
+	return c.nc.FlushWithContext(ctx)
+}
+
+func (c *Conn) closeNATS() {
+	if c.owned {
+		c.nc.Close()
+	}
+}

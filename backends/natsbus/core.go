@@ -1,0 +1,221 @@
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/busway/busway/bus/driver"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+)
+
+// Publish implements driver.Conn. On core NATS it returns once the message
+// is in the connection's outgoing buffer (at-most-once: a message nobody
+// subscribes to, or that is in the buffer when the process dies, is gone).
+// While disconnected it is kept in the reconnect buffer and sent after the
+// reconnect. On JetStream, for subjects the stream captures, it returns
+// when the server has stored the message.
+func (c *Conn) Publish(ctx context.Context, m *driver.Message) error {
+	if c.js != nil && c.stream.captures(m.Subject) {
+		return c.jsPublish(ctx, m)
+	}
+	return c.corePublish(m)
+}
+
+func (c *Conn) corePublish(m *driver.Message) error {
+	if c.isClosed() {
+		return driver.ErrClosed
+	}
+	err := c.nc.PublishMsg(&nats.Msg{Subject: m.Subject, Header: nats.Header(m.Header), Data: m.Data})
+	return c.mapErr(err, m)
+}
+
+// PublishBatch publishes every message and returns when all of them are
+// through: on core NATS when the server has received them (a flush round
+// trip), on JetStream when every store acknowledgement has arrived. The
+// first error is returned (joined with any others); on JetStream the
+// messages without an error were stored.
+func (c *Conn) PublishBatch(ctx context.Context, ms []*driver.Message) error {
+	if c.js != nil {
+		return c.jsPublishBatch(ctx, ms)
+	}
+	for _, m := range ms {
+		if err := c.corePublish(m); err != nil {
+			return err
+		}
+	}
+	return c.flush(ctx)
+}
+
+// mapErr turns nats.go errors into the bus's sentinels, keeping the
+// original in the chain.
+func (c *Conn) mapErr(err error, m *driver.Message) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, nats.ErrMaxPayload):
+		return fmt.Errorf("%w: %d bytes of headers and data on %q exceed the server's max_payload of %d bytes: %w",
+			driver.ErrPayloadTooLarge, len(m.Data)+headerSize(m.Header), m.Subject, c.nc.MaxPayload(), err)
+	case errors.Is(err, nats.ErrBadSubject):
+		return fmt.Errorf("%w: %q: %w", driver.ErrInvalidSubject, m.Subject, err)
+	case errors.Is(err, nats.ErrConnectionClosed):
+		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
+	case errors.Is(err, nats.ErrBadHeaderMsg):
+		return fmt.Errorf("%w: %w", driver.ErrInvalidHeader, err)
+	}
+	return err
+}
+
+// headerSize approximates the encoded size of h (NATS/1.0 line, "k: v\r\n"
+// per value, final CRLF), for error messages.
+func headerSize(h map[string][]string) int {
+	if len(h) == 0 {
+		return 0
+	}
+	n := len("NATS/1.0\r\n\r\n")
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// Request implements driver.Requester with NATS's native request/reply:
+// the reply comes to the requester's own inbox. Without a deadline on ctx
+// the request times out after 30 seconds.
+func (c *Conn) Request(ctx context.Context, m *driver.Message) (*driver.Message, error) {
+	if c.isClosed() {
+		return nil, driver.ErrClosed
+	}
+	if c.js != nil && c.stream.captures(m.Subject) {
+		return nil, fmt.Errorf("%w: request to %q, a subject stream %q captures (JetStream would answer it with a store acknowledgement); use a request subject outside the stream",
+			driver.ErrNotSupported, m.Subject, c.stream.name)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultRequestTimeout)
+		defer cancel()
+	}
+	resp, err := c.nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: m.Subject, Header: nats.Header(m.Header), Data: m.Data})
+	switch {
+	case err == nil:
+		return &driver.Message{Subject: resp.Subject, Header: resp.Header, Data: resp.Data}, nil
+	case errors.Is(err, nats.ErrNoResponders):
+		return nil, fmt.Errorf("%w on %q", driver.ErrNoResponders, m.Subject)
+	case errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		return nil, fmt.Errorf("%w: request to %q: %w", driver.ErrTimeout, m.Subject, err)
+	}
+	return nil, c.mapErr(err, m)
+}
+
+// Subscribe implements driver.Conn. Core NATS subscriptions are
+// at-most-once: a message is delivered once, with Attempt 1 and no Acker.
+// Concurrency N > 1 is N subscriptions in one queue group (the group, or a
+// private one for a plain subscription), so each message still reaches the
+// subscription once. On JetStream, subjects inside the stream are consumed
+// from the stream (see the package documentation).
+func (c *Conn) Subscribe(ctx context.Context, o driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
+	if c.js != nil {
+		inside, err := c.stream.classify(o.Subject)
+		if err != nil {
+			return nil, err
+		}
+		if inside {
+			return c.jsSubscribe(ctx, o, h)
+		}
+	}
+	return c.coreSubscribe(o, h)
+}
+
+func (c *Conn) coreSubscribe(o driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
+	n := max(o.Concurrency, 1)
+	queue := o.Group
+	if queue == "" && n > 1 {
+		queue = "_busway_" + nuid.Next()
+	}
+	s := &coreSub{conn: c}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	cb := func(msg *nats.Msg) {
+		s.inflight.Add(1)
+		defer s.inflight.Done()
+		h(s.ctx, &driver.Message{Subject: msg.Subject, Header: msg.Header, Data: msg.Data, Reply: msg.Reply, Attempt: 1})
+	}
+	for range n {
+		ns, err := c.nc.QueueSubscribe(o.Subject, queue, cb)
+		if err != nil {
+			s.unsubscribe()
+			return nil, c.mapErr(err, &driver.Message{Subject: o.Subject})
+		}
+		// Without pending limits a slow handler would make nats.go drop
+		// messages at 500k/64 MiB; the defaults stay, and a drop is
+		// reported through the error handler (logged) as ErrSlowConsumer.
+		s.subs = append(s.subs, ns)
+	}
+	// Subscribe returns once the server has the interest, so a publish
+	// from another connection after this reaches us.
+	if err := c.nc.Flush(); err != nil {
+		s.unsubscribe()
+		return nil, c.mapErr(err, &driver.Message{Subject: o.Subject})
+	}
+	if err := c.track(s); err != nil {
+		s.unsubscribe()
+		return nil, err
+	}
+	return s, nil
+}
+
+// coreSub is a core NATS subscription (one nats.Subscription per unit of
+// concurrency).
+type coreSub struct {
+	conn     *Conn
+	subs     []*nats.Subscription
+	ctx      context.Context
+	cancel   context.CancelFunc
+	inflight sync.WaitGroup
+	once     sync.Once
+	err      error
+}
+
+// Drain stops intake, lets nats.go deliver what it already received, and
+// waits for the callbacks. When ctx ends first, the rest is dropped
+// (at-most-once) and ctx's error returned.
+func (s *coreSub) Drain(ctx context.Context) error {
+	s.once.Do(func() { s.err = s.drain(ctx) })
+	return s.err
+}
+
+func (s *coreSub) drain(ctx context.Context) error {
+	defer s.conn.untrack(s)
+	closed := make([]<-chan nats.SubStatus, len(s.subs))
+	for i, ns := range s.subs {
+		closed[i] = ns.StatusChanged(nats.SubscriptionClosed)
+		if err := ns.Drain(); err != nil {
+			_ = ns.Unsubscribe()
+		}
+	}
+	for i, ns := range s.subs {
+		if !ns.IsValid() {
+			continue
+		}
+		select {
+		case <-closed[i]:
+		case <-ctx.Done():
+			s.cancel()
+			s.unsubscribe()
+			s.inflight.Wait()
+			return fmt.Errorf("natsbus: drain %q: %w", ns.Subject, ctx.Err())
+		}
+	}
+	s.inflight.Wait()
+	s.cancel()
+	return nil
+}
+
+func (s *coreSub) unsubscribe() {
+	for _, ns := range s.subs {
+		_ = ns.Unsubscribe()
+	}
+}

@@ -1,0 +1,178 @@
+package embedded
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// ErrNotReady is returned when a server does not accept connections, or a
+// cluster does not elect a JetStream leader, within Options.ReadyTimeout.
+var ErrNotReady = errors.New("embedded: server not ready")
+
+// Options configures an embedded server. The zero value is a server on
+// 127.0.0.1, on a random port, with JetStream on a temporary store
+// directory.
+type Options struct {
+	// Name is the server name (required to be unique inside a cluster);
+	// default: chosen by nats-server.
+	Name string
+	// Host to listen on; default 127.0.0.1.
+	Host string
+	// Port to listen on; 0 means a random free port. The default never
+	// binds 4222, where a machine may already run a NATS server.
+	Port int
+	// StoreDir is the JetStream store directory; empty means a temporary
+	// directory that Stop removes.
+	StoreDir string
+	// NoJetStream turns JetStream off.
+	NoJetStream bool
+	// SyncAlways makes the file store fsync every write before it is
+	// acknowledged (nats-server's sync_interval: always). Slower; without
+	// it an acknowledged write can be lost on power failure (it is still
+	// kept across a process crash).
+	SyncAlways bool
+	// ReadyTimeout bounds how long Start waits for the server; default 10s.
+	ReadyTimeout time.Duration
+	// Configure, when set, is called with the nats-server options just
+	// before the server is created: for authorization, TLS, limits and
+	// anything else Options does not cover. It is called again on Restart
+	// with a fresh value.
+	Configure func(*server.Options)
+}
+
+// Server is a running embedded nats-server.
+type Server struct {
+	mu     sync.Mutex
+	opts   Options
+	ns     *server.Server
+	tmpDir bool
+}
+
+// Start starts a server and waits until it accepts connections.
+func Start(opts Options) (*Server, error) {
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = 10 * time.Second
+	}
+	s := &Server{opts: opts}
+	if !opts.NoJetStream && opts.StoreDir == "" {
+		dir, err := os.MkdirTemp("", "busway-nats-*")
+		if err != nil {
+			return nil, fmt.Errorf("embedded: store directory: %w", err)
+		}
+		s.opts.StoreDir, s.tmpDir = dir, true
+	}
+	if err := s.start(); err != nil {
+		s.removeTemp()
+		return nil, err
+	}
+	return s, nil
+}
+
+// serverOptions builds a fresh nats-server options value: NewServer keeps
+// and mutates the one it is given, so a restart must not reuse it.
+func (s *Server) serverOptions() *server.Options {
+	o := &server.Options{
+		ServerName: s.opts.Name,
+		Host:       s.opts.Host,
+		Port:       s.opts.Port,
+		JetStream:  !s.opts.NoJetStream,
+		StoreDir:   s.opts.StoreDir,
+		SyncAlways: s.opts.SyncAlways,
+		NoLog:      true,
+		NoSigs:     true,
+	}
+	if o.Port == 0 {
+		o.Port = server.RANDOM_PORT
+	}
+	if s.opts.Configure != nil {
+		s.opts.Configure(o)
+	}
+	return o
+}
+
+func (s *Server) start() error {
+	ns, err := server.NewServer(s.serverOptions())
+	if err != nil {
+		return fmt.Errorf("embedded: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(s.opts.ReadyTimeout) {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return fmt.Errorf("%w: no client connections within %s", ErrNotReady, s.opts.ReadyTimeout)
+	}
+	if addr, ok := ns.Addr().(*net.TCPAddr); ok && s.opts.Port == 0 {
+		s.opts.Port = addr.Port // a restart comes back on the same port
+	}
+	s.ns = ns
+	return nil
+}
+
+// URL is the client URL, nats://host:port.
+func (s *Server) URL() string { return "nats://" + s.Addr() }
+
+// Addr is the client address, host:port, for building nats:// and
+// jetstream:// URLs.
+func (s *Server) Addr() string {
+	return net.JoinHostPort(s.opts.Host, strconv.Itoa(s.opts.Port))
+}
+
+// StoreDir is the JetStream store directory.
+func (s *Server) StoreDir() string { return s.opts.StoreDir }
+
+// NATS returns the running nats-server, for what this package does not
+// wrap (monitoring, JetStream state, in-process connections). It changes
+// on Restart.
+func (s *Server) NATS() *server.Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ns
+}
+
+// Shutdown stops the server and waits until it has stopped, keeping its
+// store directory, so that Restart can bring it back. It is a no-op when
+// the server is already down.
+func (s *Server) Shutdown() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+		s.ns = nil
+	}
+}
+
+// Restart starts the server again (after Shutdown, or stops it first) on
+// the same address and store directory.
+func (s *Server) Restart() error {
+	s.Shutdown()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.start()
+}
+
+// Stop shuts the server down and removes its store directory when Start
+// created it. It is safe to call more than once.
+func (s *Server) Stop() {
+	s.Shutdown()
+	s.removeTemp()
+}
+
+func (s *Server) removeTemp() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tmpDir {
+		_ = os.RemoveAll(s.opts.StoreDir)
+		s.tmpDir = false
+	}
+}

@@ -1,0 +1,279 @@
+package natsbus
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/busway/busway/bus/driver"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ConsumerName is the durable consumer name the backend uses for a group
+// subscribed to subject: the group with characters a consumer name cannot
+// hold replaced by "_", a "-", and 8 hex digits hashing group and subject
+// (so two groups, or one group on two subjects, never share a consumer).
+// Operators can use it to find a group's consumer ("nats consumer info").
+func ConsumerName(group, subject string) string {
+	h := fnv.New32a()
+	h.Write([]byte(group))
+	h.Write([]byte{0})
+	h.Write([]byte(subject))
+	clean := strings.Map(func(r rune) rune {
+		if r <= ' ' || r == '.' || r == '*' || r == '>' || r == '/' || r == '\\' || r > '~' {
+			return '_'
+		}
+		return r
+	}, group)
+	return fmt.Sprintf("%s-%08x", clean, h.Sum32())
+}
+
+// consumerConfig is the consumer a subscription creates (or updates).
+func (c *Conn) consumerConfig(o driver.SubscribeOptions) jetstream.ConsumerConfig {
+	jc := c.cfg.JetStream
+	cc := jetstream.ConsumerConfig{
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       jc.AckWait,
+		MaxDeliver:    jc.MaxDeliver,
+		MaxAckPending: jc.MaxAckPending,
+	}
+	if cc.MaxDeliver <= 0 {
+		cc.MaxDeliver = -1
+	}
+	if literalWildcard(o.Subject) {
+		// nats.go's check on FilterSubject rejects a '>' that is not a
+		// whole token; the server takes the plural form (2.10+).
+		cc.FilterSubjects = []string{o.Subject}
+	} else {
+		cc.FilterSubject = o.Subject
+	}
+	switch jc.Start {
+	case StartNew:
+		cc.DeliverPolicy = jetstream.DeliverNewPolicy
+	case StartAll:
+		cc.DeliverPolicy = jetstream.DeliverAllPolicy
+	case StartAtSequence:
+		cc.DeliverPolicy, cc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, jc.StartSequence
+	case StartAtTime:
+		t := jc.StartTime
+		cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
+	}
+	if o.Group != "" {
+		cc.Durable = ConsumerName(o.Group, o.Subject)
+		cc.Description = fmt.Sprintf("busway group %q on %q", o.Group, o.Subject)
+	} else {
+		cc.InactiveThreshold = jc.InactiveThreshold
+		cc.Description = fmt.Sprintf("busway subscription on %q", o.Subject)
+	}
+	return cc
+}
+
+// literalWildcard reports whether subject has a '*' or '>' inside a longer
+// token (a literal character there, not a wildcard).
+func literalWildcard(subject string) bool {
+	for t := range strings.SplitSeq(subject, ".") {
+		if len(t) > 1 && strings.ContainsAny(t, "*>") {
+			return true
+		}
+	}
+	return false
+}
+
+// consumer creates the subscription's consumer. An existing durable keeps
+// its position: only its mutable settings are updated.
+func (c *Conn) consumer(ctx context.Context, o driver.SubscribeOptions) (jetstream.Consumer, error) {
+	cc := c.consumerConfig(o)
+	ctx, cancel := withDefaultTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if cc.Durable != "" {
+		if have, err := c.js.Consumer(ctx, c.stream.name, cc.Durable); err == nil {
+			old := have.CachedInfo().Config
+			cc.DeliverPolicy, cc.OptStartSeq, cc.OptStartTime = old.DeliverPolicy, old.OptStartSeq, old.OptStartTime
+			return c.js.UpdateConsumer(ctx, c.stream.name, cc)
+		}
+		return c.js.CreateOrUpdateConsumer(ctx, c.stream.name, cc)
+	}
+	return c.js.CreateConsumer(ctx, c.stream.name, cc)
+}
+
+// jsSubscribe consumes the stream: a durable consumer per group, an
+// ephemeral one (deleted on Drain, and by the server InactiveThreshold
+// after a crash) per plain subscription. Concurrency N is N pull loops on
+// the consumer. Each message is acked only after the bus settled it.
+func (c *Conn) jsSubscribe(ctx context.Context, o driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
+	if c.isClosed() {
+		return nil, driver.ErrClosed
+	}
+	cons, err := c.consumer(ctx, o)
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: consumer for %q in stream %q: %w", o.Subject, c.stream.name, err)
+	}
+	n := max(o.Concurrency, 1)
+	s := &jsSub{conn: c, cons: cons, durable: o.Group != "", slots: make([]slot, n)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	for i := range n {
+		cc, err := cons.Consume(s.handler(&s.slots[i], h),
+			jetstream.PullMaxMessages(c.cfg.JetStream.PullMaxMessages),
+			jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+				c.log.Warn("natsbus: consume", "stream", c.stream.name, "subject", o.Subject, "error", err)
+			}))
+		if err != nil {
+			s.stop()
+			return nil, fmt.Errorf("natsbus: consume %q: %w", o.Subject, err)
+		}
+		s.consumes = append(s.consumes, cc)
+	}
+	if err := c.track(s); err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.heartbeat = make(chan struct{})
+	s.hbDone.Add(1)
+	go s.keepAlive(c.cfg.JetStream.AckWait)
+	return s, nil
+}
+
+// jsSub is a JetStream subscription.
+type jsSub struct {
+	conn      *Conn
+	cons      jetstream.Consumer
+	durable   bool
+	consumes  []jetstream.ConsumeContext
+	slots     []slot // one per pull loop: the message its handler runs
+	ctx       context.Context
+	cancel    context.CancelFunc
+	heartbeat chan struct{} // closed to stop keepAlive
+	hbDone    sync.WaitGroup
+	once      sync.Once
+	err       error
+}
+
+// slot holds the message a pull loop's handler is running, for the
+// InProgress heartbeat. Each loop runs one handler at a time.
+type slot struct {
+	cur atomic.Pointer[delivery]
+}
+
+// delivery is one delivered message: the driver message and its acker in
+// one allocation.
+type delivery struct {
+	dm    driver.Message
+	msg   jetstream.Msg
+	start time.Time
+}
+
+func (s *jsSub) handler(sl *slot, h driver.Handler) jetstream.MessageHandler {
+	return func(msg jetstream.Msg) {
+		d := &delivery{msg: msg, start: time.Now()}
+		attempt := 0
+		if meta, err := msg.Metadata(); err == nil {
+			attempt = int(meta.NumDelivered)
+		}
+		d.dm = driver.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data(), Attempt: attempt, Acker: d}
+		sl.cur.Store(d)
+		h(s.ctx, &d.dm)
+		sl.cur.Store(nil)
+	}
+}
+
+// keepAlive sends InProgress for every message whose handler has run
+// longer than a third of AckWait, every third of AckWait, so the server
+// does not redeliver a message while its handler is still working on it.
+func (s *jsSub) keepAlive(ackWait time.Duration) {
+	defer s.hbDone.Done()
+	every := max(ackWait/3, 10*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.heartbeat:
+			return
+		case now := <-t.C:
+			for i := range s.slots {
+				if d := s.slots[i].cur.Load(); d != nil && now.Sub(d.start) >= every {
+					_ = d.msg.InProgress()
+				}
+			}
+		}
+	}
+}
+
+// Drain stops pulling, lets the handlers finish the messages already
+// pulled, and deletes a plain subscription's consumer. When ctx ends
+// first, the pulled but unhandled messages are dropped on the client (the
+// server redelivers them after AckWait) and handlers see their context
+// cancelled.
+func (s *jsSub) Drain(ctx context.Context) error {
+	s.once.Do(func() { s.err = s.drain(ctx) })
+	return s.err
+}
+
+func (s *jsSub) drain(ctx context.Context) error {
+	defer s.conn.untrack(s)
+	for _, cc := range s.consumes {
+		cc.Drain()
+	}
+	var err error
+	for _, cc := range s.consumes {
+		select {
+		case <-cc.Closed():
+		case <-ctx.Done():
+			err = fmt.Errorf("natsbus: drain: %w", ctx.Err())
+			s.cancel()
+			for _, cc := range s.consumes {
+				cc.Stop()
+			}
+			for _, cc := range s.consumes {
+				<-cc.Closed()
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	s.stop()
+	return err
+}
+
+// stop ends the heartbeat and, for a plain subscription, deletes its
+// consumer.
+func (s *jsSub) stop() {
+	for _, cc := range s.consumes {
+		cc.Stop()
+	}
+	if s.heartbeat != nil {
+		close(s.heartbeat)
+		s.hbDone.Wait()
+	}
+	s.cancel()
+	if !s.durable {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		name := s.cons.CachedInfo().Name
+		if err := s.conn.js.DeleteConsumer(ctx, s.conn.stream.name, name); err != nil {
+			s.conn.log.Debug("natsbus: delete consumer (the server removes it after inactive_threshold)", "consumer", name, "error", err)
+		}
+	}
+}
+
+// Ack implements driver.Acker.
+func (d *delivery) Ack(context.Context) error { return d.msg.Ack() }
+
+// Nak implements driver.Acker: redelivery at once.
+func (d *delivery) Nak(context.Context) error { return d.msg.Nak() }
+
+// NakWithDelay implements driver.DelayNaker.
+func (d *delivery) NakWithDelay(_ context.Context, delay time.Duration) error {
+	return d.msg.NakWithDelay(delay)
+}
+
+// Term implements driver.Terminator: no more deliveries, with the reason
+// recorded in the server's advisory.
+func (d *delivery) Term(_ context.Context, reason string) error { return d.msg.TermWithReason(reason) }
+
+// InProgress implements driver.Progresser.
+func (d *delivery) InProgress(context.Context) error { return d.msg.InProgress() }

@@ -1,0 +1,124 @@
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/busway/busway/bus/driver"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// JetStream publish headers the backend sets itself. They are removed from
+// what the bus hands over (a dead-letter copy carries the original's), so
+// a stale value can neither deduplicate nor misroute a copy.
+var jsHeaders = []string{
+	jetstream.MsgIDHeader,
+	jetstream.ExpectedStreamHeader,
+	jetstream.ExpectedLastSeqHeader,
+	jetstream.ExpectedLastSubjSeqHeader,
+	jetstream.ExpectedLastSubjSeqSubjHeader,
+	jetstream.ExpectedLastMsgIDHeader,
+}
+
+func stripJSHeaders(h map[string][]string) {
+	for _, k := range jsHeaders {
+		delete(h, k)
+	}
+}
+
+// jsMsg builds the message and options for a JetStream publish: the event
+// id as Nats-Msg-Id (the server drops a second message with the same id
+// inside the stream's duplicate window) and the expected stream.
+func (c *Conn) jsMsg(m *driver.Message) (*nats.Msg, []jetstream.PublishOpt) {
+	stripJSHeaders(m.Header)
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(c.stream.name)}
+	if m.ID != "" {
+		opts = append(opts, jetstream.WithMsgID(m.ID))
+	}
+	return &nats.Msg{Subject: m.Subject, Header: nats.Header(m.Header), Data: m.Data}, opts
+}
+
+// jsPublish publishes and waits for the server's store acknowledgement. A
+// duplicate (same event id inside the window) is acknowledged by the
+// server without storing it again, and is a success.
+func (c *Conn) jsPublish(ctx context.Context, m *driver.Message) error {
+	if c.isClosed() {
+		return driver.ErrClosed
+	}
+	if m.Header == nil {
+		m.Header = map[string][]string{}
+	}
+	msg, opts := c.jsMsg(m)
+	_, err := c.js.PublishMsg(ctx, msg, opts...)
+	return c.mapJSErr(err, m)
+}
+
+// jsPublishBatch publishes asynchronously and waits for every ack.
+func (c *Conn) jsPublishBatch(ctx context.Context, ms []*driver.Message) error {
+	if c.isClosed() {
+		return driver.ErrClosed
+	}
+	type pending struct {
+		m *driver.Message
+		f jetstream.PubAckFuture
+	}
+	futures := make([]pending, 0, len(ms))
+	var errs []error
+	core := false
+	for _, m := range ms {
+		if !c.stream.captures(m.Subject) {
+			core = true
+			errs = append(errs, c.corePublish(m))
+			continue
+		}
+		if m.Header == nil {
+			m.Header = map[string][]string{}
+		}
+		msg, opts := c.jsMsg(m)
+		f, err := c.js.PublishMsgAsync(msg, opts...)
+		if err != nil {
+			errs = append(errs, c.mapJSErr(err, m))
+			continue
+		}
+		futures = append(futures, pending{m, f})
+	}
+	for _, p := range futures {
+		select {
+		case <-p.f.Ok():
+		case err := <-p.f.Err():
+			errs = append(errs, c.mapJSErr(err, p.m))
+		case <-ctx.Done():
+			return errors.Join(append(errs, fmt.Errorf("natsbus: batch: waiting for acks: %w", ctx.Err()))...)
+		}
+	}
+	if core {
+		errs = append(errs, c.flush(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// waitAsyncPublishes waits (bounded by ctx) for outstanding asynchronous
+// publishes, before the connection closes.
+func (c *Conn) waitAsyncPublishes(ctx context.Context) {
+	select {
+	case <-c.js.PublishAsyncComplete():
+	case <-ctx.Done():
+	}
+}
+
+// mapJSErr maps JetStream publish errors to the bus's sentinels.
+func (c *Conn) mapJSErr(err error, m *driver.Message) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jetstream.ErrNoStreamResponse):
+		return fmt.Errorf("natsbus: publish to %q: no response from stream %q (is it available? for a cluster: does it have a leader?): %w",
+			m.Subject, c.stream.name, err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		return fmt.Errorf("%w: publish to %q: no store acknowledgement (the message may or may not be stored; publishing it again is safe, duplicates are dropped by event id): %w",
+			driver.ErrTimeout, m.Subject, err)
+	}
+	return c.mapErr(err, m)
+}
