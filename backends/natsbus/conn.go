@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -87,6 +88,9 @@ func (c *Conn) dial() (*nats.Conn, error) {
 	cfg, log := c.cfg, c.log
 	opts = append(opts, nats.Name(cfg.Name),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if err == nil && nc.IsClosed() {
+				return // our own Close; the closed handler logs it
+			}
 			log.Warn("natsbus: disconnected", "server", nc.ConnectedUrlRedacted(), "error", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
@@ -124,6 +128,16 @@ func (c *Conn) dial() (*nats.Conn, error) {
 	}
 	log.Debug("natsbus: connected", "server", nc.ConnectedUrlRedacted(), "server_version", nc.ConnectedServerVersion())
 	return nc, nil
+}
+
+// serverAtLeast reports whether the connected server's version is at least
+// major.minor.patch; an unknown version counts as recent.
+func (c *Conn) serverAtLeast(major, minor, patch int) bool {
+	var v [3]int
+	if n, _ := fmt.Sscanf(c.nc.ConnectedServerVersion(), "%d.%d.%d", &v[0], &v[1], &v[2]); n < 2 {
+		return true
+	}
+	return slices.Compare(v[:], []int{major, minor, patch}) >= 0
 }
 
 // MaxPayload implements driver.Limiter: the server's max_payload, headers

@@ -139,7 +139,9 @@ func (c *Conn) coreSubscribe(o driver.SubscribeOptions, h driver.Handler) (drive
 	s := &coreSub{conn: c}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	cb := func(msg *nats.Msg) {
-		s.inflight.Add(1)
+		if !s.enter() {
+			return // after a hard stop: dropped (at-most-once)
+		}
 		defer s.inflight.Done()
 		h(s.ctx, &driver.Message{Subject: msg.Subject, Header: msg.Header, Data: msg.Data, Reply: msg.Reply, Attempt: 1})
 	}
@@ -177,6 +179,22 @@ type coreSub struct {
 	inflight sync.WaitGroup
 	once     sync.Once
 	err      error
+
+	mu      sync.Mutex // orders enter against a hard stop's Wait
+	stopped bool
+}
+
+// enter counts a callback in flight, unless a hard stop has begun: nats.go
+// may still run a callback after Unsubscribe, and it must not start a
+// handler after Drain returned.
+func (s *coreSub) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return false
+	}
+	s.inflight.Add(1)
+	return true
 }
 
 // Drain stops intake, lets nats.go deliver what it already received, and
@@ -205,6 +223,9 @@ func (s *coreSub) drain(ctx context.Context) error {
 		case <-ctx.Done():
 			s.cancel()
 			s.unsubscribe()
+			s.mu.Lock()
+			s.stopped = true
+			s.mu.Unlock()
 			s.inflight.Wait()
 			return fmt.Errorf("natsbus: drain %q: %w", ns.Subject, ctx.Err())
 		}

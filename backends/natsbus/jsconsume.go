@@ -86,6 +86,12 @@ func literalWildcard(subject string) bool {
 // consumer creates the subscription's consumer. An existing durable keeps
 // its position: only its mutable settings are updated.
 func (c *Conn) consumer(ctx context.Context, o driver.SubscribeOptions) (jetstream.Consumer, error) {
+	if literalWildcard(o.Subject) && !c.serverAtLeast(2, 10, 0) {
+		// 2.9 ignores FilterSubjects: it would make a consumer of the whole
+		// stream, and leave it there.
+		return nil, fmt.Errorf("%w: a JetStream subscription to %q (a '*' or '>' inside a token) needs nats-server 2.10+ (connected to %s)",
+			driver.ErrNotSupported, o.Subject, c.nc.ConnectedServerVersion())
+	}
 	cc := c.consumerConfig(o)
 	ctx, cancel := withDefaultTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -164,11 +170,17 @@ type delivery struct {
 	dm    driver.Message
 	msg   jetstream.Msg
 	start time.Time
+	sub   *jsSub
+	// mu orders the heartbeat's InProgress against settlement, so that no
+	// InProgress follows the ack or nak (which would reset the server's
+	// redelivery timer of a NakWithDelay).
+	mu      sync.Mutex
+	settled bool
 }
 
 func (s *jsSub) handler(sl *slot, h driver.Handler) jetstream.MessageHandler {
 	return func(msg jetstream.Msg) {
-		d := &delivery{msg: msg, start: time.Now()}
+		d := &delivery{msg: msg, start: time.Now(), sub: s}
 		attempt := 0
 		if meta, err := msg.Metadata(); err == nil {
 			attempt = int(meta.NumDelivered)
@@ -195,7 +207,7 @@ func (s *jsSub) keepAlive(ackWait time.Duration) {
 		case now := <-t.C:
 			for i := range s.slots {
 				if d := s.slots[i].cur.Load(); d != nil && now.Sub(d.start) >= every {
-					_ = d.msg.InProgress()
+					_ = d.InProgress(context.Background())
 				}
 			}
 		}
@@ -260,20 +272,47 @@ func (s *jsSub) stop() {
 	}
 }
 
+// settle sends an ack, nak or term once; later ones are ignored, as the
+// server would ignore them.
+func (d *delivery) settle(send func() error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.settled {
+		return nil
+	}
+	d.settled = true
+	return send()
+}
+
 // Ack implements driver.Acker.
-func (d *delivery) Ack(context.Context) error { return d.msg.Ack() }
+func (d *delivery) Ack(context.Context) error { return d.settle(d.msg.Ack) }
 
 // Nak implements driver.Acker: redelivery at once.
-func (d *delivery) Nak(context.Context) error { return d.msg.Nak() }
+func (d *delivery) Nak(context.Context) error { return d.settle(d.msg.Nak) }
 
 // NakWithDelay implements driver.DelayNaker.
 func (d *delivery) NakWithDelay(_ context.Context, delay time.Duration) error {
-	return d.msg.NakWithDelay(delay)
+	return d.settle(func() error { return d.msg.NakWithDelay(delay) })
 }
 
 // Term implements driver.Terminator: no more deliveries, with the reason
-// recorded in the server's advisory.
-func (d *delivery) Term(_ context.Context, reason string) error { return d.msg.TermWithReason(reason) }
+// recorded in the server's advisory. Servers before 2.10.4 ignore a Term
+// with a reason (the message would come back every AckWait): they get a
+// plain Term.
+func (d *delivery) Term(_ context.Context, reason string) error {
+	if !d.sub.conn.serverAtLeast(2, 10, 4) {
+		return d.settle(d.msg.Term)
+	}
+	return d.settle(func() error { return d.msg.TermWithReason(reason) })
+}
 
-// InProgress implements driver.Progresser.
-func (d *delivery) InProgress(context.Context) error { return d.msg.InProgress() }
+// InProgress implements driver.Progresser; after settlement it does
+// nothing.
+func (d *delivery) InProgress(context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.settled {
+		return nil
+	}
+	return d.msg.InProgress()
+}

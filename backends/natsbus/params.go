@@ -3,6 +3,7 @@ package natsbus
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -44,9 +45,9 @@ var params = []param{
 		}
 		return nil
 	}},
-	{"storage", true, func(c *Config, v string) error { c.JetStream.Stream.Storage = v; return nil }},
+	{"storage", true, enumParam(storages, func(c *Config) *string { return &c.JetStream.Stream.Storage })},
 	{"replicas", true, intParam(func(c *Config) *int { return &c.JetStream.Stream.Replicas })},
-	{"retention", true, func(c *Config, v string) error { c.JetStream.Stream.Retention = v; return nil }},
+	{"retention", true, enumParam(retentions, func(c *Config) *string { return &c.JetStream.Stream.Retention })},
 	{"max_age", true, durationParam(func(c *Config) *time.Duration { return &c.JetStream.Stream.MaxAge })},
 	{"max_bytes", true, int64Param(func(c *Config) *int64 { return &c.JetStream.Stream.MaxBytes })},
 	{"max_msgs", true, int64Param(func(c *Config) *int64 { return &c.JetStream.Stream.MaxMsgs })},
@@ -67,10 +68,14 @@ var params = []param{
 }
 
 // ParseURL turns a nats:// or jetstream:// URL into a Config. Hosts may be
-// a comma-separated list (nats://a:4222,b:4222). Credentials in the URL are
-// rejected (ErrCredentialsInURL); unknown parameters, and JetStream
-// parameters on a nats:// URL, are errors. Auth is left empty: Open from a
-// URL fills it from the environment (AuthFromEnv).
+// a comma-separated list (nats://a:4222,b:4222); Go's url.Parse accepts
+// such a list only when the text after its last ':' is a port, so give
+// every host its port, and IPv6 literals ([::1]:4222) only as a single
+// host. Credentials in the URL are rejected (ErrCredentialsInURL); unknown
+// parameters, JetStream parameters on a nats:// URL, a parameter given
+// twice (but subjects, which adds up) and invalid values are errors that
+// name the parameter. Auth is left empty: Open from a URL fills it from
+// the environment (AuthFromEnv).
 func ParseURL(u *url.URL) (Config, error) {
 	var c Config
 	switch u.Scheme {
@@ -88,6 +93,9 @@ func ParseURL(u *url.URL) (Config, error) {
 	}
 	hosts := strings.Split(u.Host, ",")
 	for i, h := range hosts {
+		if h == "" {
+			return c, fmt.Errorf("natsbus: %s: empty server address in the host list", bus.Redact(u))
+		}
 		hosts[i] = "nats://" + h
 	}
 	c.URL = strings.Join(hosts, ",")
@@ -117,6 +125,9 @@ func applyParam(c *Config, name string, vals []string) error {
 	p := params[i]
 	if p.js && c.JetStream == nil {
 		return fmt.Errorf("natsbus: parameter %q is for jetstream:// URLs only", name)
+	}
+	if len(vals) > 1 && name != "subjects" {
+		return fmt.Errorf("natsbus: parameter %q given %d times", name, len(vals))
 	}
 	for _, v := range vals {
 		if err := p.set(c, v); err != nil {
@@ -160,6 +171,17 @@ func parseStart(js *JetStreamConfig, v string) error {
 		return fmt.Errorf("want new, all, seq:N or time:RFC3339")
 	}
 	return nil
+}
+
+// enumParam accepts the keys of allowed only.
+func enumParam[V any](allowed map[string]V, field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if _, ok := allowed[v]; !ok {
+			return fmt.Errorf("want one of %s", strings.Join(slices.Sorted(maps.Keys(allowed)), ", "))
+		}
+		*field(c) = v
+		return nil
+	}
 }
 
 func durationParam(field func(*Config) *time.Duration) func(*Config, string) error {

@@ -21,15 +21,16 @@ type Cluster struct {
 	dir   string // removed by Stop when StartCluster created it
 }
 
-// StartCluster starts n servers (n >= 1) that form a JetStream cluster
-// named "busway", each on its own random client port, cluster port and
-// store directory (under opts.StoreDir, or a temporary directory that Stop
-// removes), and waits until a JetStream meta leader is elected and every
-// node is current. opts.Name, Port and StoreDir are set per node; the other
+// StartCluster starts n servers (n >= 2; 3 to survive losing one) that
+// form a JetStream cluster named "busway", each on its own random client
+// port, cluster port and store directory (under opts.StoreDir, or a
+// temporary directory that Stop removes), and waits until a JetStream meta
+// leader is elected and every node is current. opts.Name, Port and StoreDir are set per node; the other
 // fields apply to every node.
 func StartCluster(n int, opts Options) (*Cluster, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("embedded: cluster of %d nodes", n)
+	if n < 2 {
+		// A lone clustered node waits for routes forever: use Start.
+		return nil, fmt.Errorf("embedded: cluster of %d nodes: a JetStream cluster needs at least 2 (3 to survive losing one); for one server use Start", n)
 	}
 	if opts.NoJetStream {
 		return nil, errors.New("embedded: a cluster here is a JetStream cluster; NoJetStream is not supported")

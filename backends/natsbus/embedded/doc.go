@@ -39,6 +39,7 @@
 // it and starts it again on the same port and store directory (to test
 // reconnects and file-store recovery). StartCluster runs a JetStream
 // cluster of several servers in one process, each with its own store
-// directory; Cluster.Stop and Cluster.Restart take single nodes down and up
-// (to test failover).
+// directory; Shutdown and Restart on one of Cluster.Nodes take a single
+// node down and up (to test failover), Cluster.StreamLeader finds the node
+// leading a stream, and Cluster.Stop stops them all.
 package embedded

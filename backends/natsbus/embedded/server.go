@@ -105,11 +105,13 @@ func (s *Server) start() error {
 	if err != nil {
 		return fmt.Errorf("embedded: %w", err)
 	}
+	fatal := fatalLogger(make(chan string, 1))
+	ns.SetLoggerV2(fatal, false, false, false)
 	go ns.Start()
-	if !ns.ReadyForConnections(s.opts.ReadyTimeout) {
+	if err := waitReady(ns, fatal, s.opts.ReadyTimeout); err != nil {
 		ns.Shutdown()
 		ns.WaitForShutdown()
-		return fmt.Errorf("%w: no client connections within %s", ErrNotReady, s.opts.ReadyTimeout)
+		return err
 	}
 	if addr, ok := ns.Addr().(*net.TCPAddr); ok && s.opts.Port == 0 {
 		s.opts.Port = addr.Port // a restart comes back on the same port
@@ -117,6 +119,42 @@ func (s *Server) start() error {
 	s.ns = ns
 	return nil
 }
+
+// waitReady waits until ns accepts connections, failing at once with the
+// cause when the server reports a fatal error (a port in use, a store
+// directory it cannot write), or after timeout.
+func waitReady(ns *server.Server, fatal fatalLogger, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for !ns.ReadyForConnections(50 * time.Millisecond) {
+		select {
+		case msg := <-fatal:
+			return fmt.Errorf("%w: %s", ErrNotReady, msg)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: no client connections within %s", ErrNotReady, timeout)
+		}
+	}
+	return nil
+}
+
+// fatalLogger is the embedded server's logger: silent, except that it
+// hands the first fatal error to waitReady. (nats-server only logs fatal
+// start-up errors, and its own logger would exit the process.)
+type fatalLogger chan string
+
+func (l fatalLogger) Fatalf(format string, v ...any) {
+	select {
+	case l <- fmt.Sprintf(format, v...):
+	default:
+	}
+}
+
+func (fatalLogger) Noticef(string, ...any) {}
+func (fatalLogger) Warnf(string, ...any)   {}
+func (fatalLogger) Errorf(string, ...any)  {}
+func (fatalLogger) Debugf(string, ...any)  {}
+func (fatalLogger) Tracef(string, ...any)  {}
 
 // URL is the client URL, nats://host:port.
 func (s *Server) URL() string { return "nats://" + s.Addr() }
