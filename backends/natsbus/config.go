@@ -100,8 +100,14 @@ type JetStreamConfig struct {
 	InactiveThreshold time.Duration
 	// PullMaxMessages is how many messages each pull loop asks the server
 	// for at a time (nats.go's default, 500). Pulled messages wait in a
-	// client buffer; their AckWait runs while they wait, so with slow
-	// handlers a smaller value avoids redeliveries of buffered messages.
+	// client buffer and their AckWait runs while they wait (the InProgress
+	// heartbeat covers only the message a handler is running), so keep
+	// PullMaxMessages × handler time under AckWait: with the defaults, a
+	// handler slower than about 60ms lets buffered messages be redelivered
+	// and handled twice. Lower it (or raise AckWait) for slow handlers.
+	// Very small values under heavy load can also hit a nats.go stall
+	// (no pull outstanding until its missing-heartbeat reset after 30s,
+	// nats-io/nats.go#1622); measured here with 100, not with 500.
 	PullMaxMessages int
 	// PublishAsyncMaxPending bounds outstanding asynchronous publishes
 	// during PublishBatch; default 4000.

@@ -111,7 +111,9 @@
 //	max_deliver=N           (unlimited)
 //	max_ack_pending=N       (1000)
 //	inactive_threshold=D    ephemeral consumer cleanup after a crash (5m)
-//	pull_max_messages=N     messages per pull request (500)
+//	pull_max_messages=N     messages per pull request (500); keep
+//	                        N × handler time under ack_wait (see
+//	                        JetStreamConfig.PullMaxMessages)
 //	async_max_pending=N     outstanding async publishes in a batch (4000)
 //	start=new|all|seq:N|time:RFC3339    where new consumers start (new)
 //
