@@ -77,8 +77,9 @@ type Bus interface {
 
 // busImpl is the Bus over a driver.Conn.
 type busImpl struct {
-	conn driver.Conn
-	cfg  config
+	conn  driver.Conn
+	cfg   config
+	dedup bool // conn deduplicates by driver.Message.ID
 
 	// closing: Close has begun; no new subscriptions. Publishing still
 	// works while subscriptions drain, so handlers finishing can publish.
@@ -105,7 +106,7 @@ func newBus(conn driver.Conn, opts ...Option) *busImpl {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &busImpl{conn: conn, cfg: cfg, subs: map[*Subscription]struct{}{}, closeDone: make(chan struct{})}
+	return &busImpl{conn: conn, cfg: cfg, dedup: usesIDs(conn), subs: map[*Subscription]struct{}{}, closeDone: make(chan struct{})}
 }
 
 func (b *busImpl) isClosed() bool { return b.closed.Load() }
@@ -138,12 +139,13 @@ func (b *busImpl) PublishBatch(ctx context.Context, ms ...*Message) error {
 	if bp, ok := b.conn.(driver.BatchPublisher); ok {
 		return bp.PublishBatch(ctx, dms)
 	}
-	for _, dm := range dms {
+	var errs []error
+	for i, dm := range dms {
 		if err := b.conn.Publish(ctx, dm); err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("busway: batch message %d: %w", i, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // encode validates m and turns it into a driver message.
@@ -165,7 +167,11 @@ func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, erro
 	if err != nil {
 		return nil, fmt.Errorf("busway: publish to %q: %w", m.Subject, err)
 	}
-	return &driver.Message{Subject: m.Subject, Header: h, Data: body, ID: m.Event.ID}, nil
+	dm := &driver.Message{Subject: m.Subject, Header: h, Data: body}
+	if b.dedup {
+		dm.ID = dedupID(m.Event.Source, m.Event.ID)
+	}
+	return dm, nil
 }
 
 // decode turns a delivered driver message into a Message. On error the

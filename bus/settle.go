@@ -139,11 +139,10 @@ func (s *Subscription) deadLetter(ctx context.Context, m *Message, cause error, 
 	h[DeadLetterTimeHeader] = []string{time.Now().UTC().Format(time.RFC3339Nano)}
 	h[DeadLetterReasonHeader] = []string{flatten(cause.Error(), maxReasonLen)}
 	dm := &driver.Message{Subject: s.cfg.deadLetter, Header: h, Data: m.raw.Data}
-	if m.Event.ID != "" {
-		// Deduplicated as its own message: a second dead-letter copy of
-		// the same event (say, its ack was lost) is dropped, while the
-		// original's id does not hide the copy.
-		dm.ID = m.Event.ID + ".dead-letter"
+	if m.Event.ID != "" && s.b.dedup {
+		// Deduplicated as its own message (see deadLetterKey), never as
+		// a copy of the original.
+		dm.ID = dedupID(m.Event.Source, m.Event.ID, "dead-letter", s.dlKey)
 	}
 	err := s.b.conn.Publish(ctx, dm)
 	if errors.Is(err, ErrPayloadTooLarge) {

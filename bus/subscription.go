@@ -23,6 +23,7 @@ type Subscription struct {
 	// message is still settled after a hard stop.
 	settleCtx context.Context
 
+	dlKey     string // see deadLetterKey
 	ds        driver.Subscription
 	drainOnce sync.Once
 	drainDone chan struct{} // closed when the first Drain has finished
@@ -47,6 +48,9 @@ func (b *busImpl) Subscribe(ctx context.Context, pattern string, h Handler, opts
 		}
 	}
 	s := &Subscription{b: b, pattern: pattern, cfg: cfg, handler: Chain(h, cfg.middleware...), drainDone: make(chan struct{})}
+	if cfg.deadLetter != "" && b.dedup {
+		s.dlKey = deadLetterKey(cfg.group, pattern)
+	}
 	s.settleCtx = context.WithoutCancel(ctx)
 	s.ctx, s.cancel = context.WithCancel(s.settleCtx)
 	if b.closing.Load() {

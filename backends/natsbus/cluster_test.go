@@ -257,7 +257,7 @@ func (r *failoverRecorder) waitAll(ids []string, d time.Duration) []string {
 }
 
 // failoverStoredIDs reads the whole stream with an ordered consumer and
-// returns the event id (Nats-Msg-Id) of every stored message, in order. A
+// returns the event id (ce-id) of every stored message, in order. A
 // read that fails (a node just back may not serve yet) starts over.
 func failoverStoredIDs(t *testing.T, b bus.Bus) []string {
 	t.Helper()
@@ -292,7 +292,7 @@ func failoverReadStream(ctx context.Context, js jetstream.JetStream) ([]string, 
 			return nil, err
 		}
 		for m := range batch.Messages() {
-			ids = append(ids, m.Headers().Get(jetstream.MsgIDHeader))
+			ids = append(ids, m.Headers().Get("ce-id"))
 		}
 		if err := batch.Error(); err != nil {
 			return nil, fmt.Errorf("%d of %d messages read: %w", len(ids), total, err)

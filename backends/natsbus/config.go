@@ -109,6 +109,10 @@ type JetStreamConfig struct {
 	// (no pull outstanding until its missing-heartbeat reset after 30s,
 	// nats-io/nats.go#1622); measured here with 100, not with 500.
 	PullMaxMessages int
+	// PublishAckTimeout bounds the wait for each store acknowledgement in
+	// PublishBatch (a publish the account may not make never gets one);
+	// default 30s.
+	PublishAckTimeout time.Duration
 	// PublishAsyncMaxPending bounds outstanding asynchronous publishes
 	// during PublishBatch; default 4000.
 	PublishAsyncMaxPending int
@@ -164,6 +168,9 @@ func (c Config) withDefaults() Config {
 		if d.PullMaxMessages <= 0 {
 			d.PullMaxMessages = 500
 		}
+		if d.PublishAckTimeout <= 0 {
+			d.PublishAckTimeout = 30 * time.Second
+		}
 		if d.PublishAsyncMaxPending <= 0 {
 			d.PublishAsyncMaxPending = 4000
 		}
@@ -175,6 +182,11 @@ func (c Config) withDefaults() Config {
 func (c Config) validate() error {
 	if c.Conn == nil && strings.TrimSpace(c.URL) == "" {
 		return fmt.Errorf("natsbus: no server URL and no Conn")
+	}
+	for p := range strings.SplitSeq(c.URL, ",") {
+		if strings.Contains(p, "@") {
+			return ErrCredentialsInURL
+		}
 	}
 	if js := c.JetStream; js != nil {
 		if js.Stream.Name == "" {

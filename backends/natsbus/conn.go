@@ -91,10 +91,10 @@ func (c *Conn) dial() (*nats.Conn, error) {
 			if err == nil && nc.IsClosed() {
 				return // our own Close; the closed handler logs it
 			}
-			log.Warn("natsbus: disconnected", "server", nc.ConnectedUrlRedacted(), "error", err)
+			log.Warn("natsbus: disconnected", "server", redactServers(nc.ConnectedUrl()), "error", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			log.Info("natsbus: reconnected", "server", nc.ConnectedUrlRedacted())
+			log.Info("natsbus: reconnected", "server", redactServers(nc.ConnectedUrl()))
 		}),
 		nats.ClosedHandler(func(nc *nats.Conn) {
 			log.Debug("natsbus: connection closed", "error", nc.LastError())
@@ -107,7 +107,7 @@ func (c *Conn) dial() (*nats.Conn, error) {
 			log.Error("natsbus: asynchronous error", args...)
 		}),
 		nats.LameDuckModeHandler(func(nc *nats.Conn) {
-			log.Warn("natsbus: server entering lame duck mode; will reconnect elsewhere", "server", nc.ConnectedUrlRedacted())
+			log.Warn("natsbus: server entering lame duck mode; will reconnect elsewhere", "server", redactServers(nc.ConnectedUrl()))
 		}),
 	)
 	if cfg.ConnectTimeout > 0 {
@@ -126,7 +126,7 @@ func (c *Conn) dial() (*nats.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: connect to %s: %w", redactServers(cfg.URL), redactErr(err, string(c.cfg.Auth.Password), string(c.cfg.Auth.Token)))
 	}
-	log.Debug("natsbus: connected", "server", nc.ConnectedUrlRedacted(), "server_version", nc.ConnectedServerVersion())
+	log.Debug("natsbus: connected", "server", redactServers(nc.ConnectedUrl()), "server_version", nc.ConnectedServerVersion())
 	return nc, nil
 }
 
@@ -193,6 +193,8 @@ func (c *Conn) isClosed() bool {
 // and closes the connection (unless the user passed it in, in which case
 // it is flushed and left open).
 func (c *Conn) Close(ctx context.Context) error {
+	ctx, cancel := withDefaultTimeout(ctx, c.cfg.DrainTimeout)
+	defer cancel()
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -212,6 +214,11 @@ func (c *Conn) Close(ctx context.Context) error {
 		if ferr := c.flush(ctx); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
 			err = errors.Join(err, fmt.Errorf("natsbus: flush on close: %w", ferr))
 		}
+	}
+	if c.js != nil && !c.owned {
+		// The async-publish reply subscription and its status listener live on
+		// the user's connection; remove them.
+		c.js.CleanupPublisher()
 	}
 	c.closeNATS()
 	return err
@@ -233,3 +240,7 @@ func (c *Conn) closeNATS() {
 		c.nc.Close()
 	}
 }
+
+// Deduplicates implements driver.Deduplicator: JetStream connections
+// send the bus's dedup id as Nats-Msg-Id.
+func (c *Conn) Deduplicates() bool { return c.js != nil }

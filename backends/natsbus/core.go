@@ -41,12 +41,11 @@ func (c *Conn) PublishBatch(ctx context.Context, ms []*driver.Message) error {
 	if c.js != nil {
 		return c.jsPublishBatch(ctx, ms)
 	}
+	var errs []error
 	for _, m := range ms {
-		if err := c.corePublish(m); err != nil {
-			return err
-		}
+		errs = append(errs, c.corePublish(m))
 	}
-	return c.flush(ctx)
+	return errors.Join(append(errs, c.flush(ctx))...)
 }
 
 // mapErr turns nats.go errors into the bus's sentinels, keeping the
@@ -64,6 +63,8 @@ func (c *Conn) mapErr(err error, m *driver.Message) error {
 		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
 	case errors.Is(err, nats.ErrBadHeaderMsg):
 		return fmt.Errorf("%w: %w", driver.ErrInvalidHeader, err)
+	case errors.Is(err, nats.ErrReconnectBufExceeded):
+		return fmt.Errorf("%w: disconnected, and the reconnect buffer (reconnect_buffer) is full: %w", driver.ErrBufferFull, err)
 	}
 	return err
 }

@@ -26,9 +26,10 @@
 // native (the reply goes to the requester's inbox).
 //
 // JetStream is at-least-once with deduplication. Publish returns when the
-// stream has stored the message (on a quorum of replicas); the event id is
-// sent as Nats-Msg-Id, so a retried publish of the same event inside the
-// stream's duplicate window is stored once. Each group is a durable pull
+// stream has stored the message (on a quorum of replicas); the event's
+// dedup id (bus.DedupID of its source and id) is sent as Nats-Msg-Id, so a
+// retried publish of the same event inside the stream's duplicate window is
+// stored once. Each group is a durable pull
 // consumer; each message is acked only after its handler returned nil (or
 // after a copy was published to the dead-letter subject); a failed handler
 // gets NakWithDelay with the subscription's backoff; a message the bus
@@ -47,6 +48,12 @@
 // by JetStream's own store acknowledgement, so it is refused with
 // bus.ErrNotSupported). A subscription pattern partly inside the stream
 // (say ">" on a stream of "orders.>") is refused with bus.ErrInvalidSubject.
+//
+// The same goes for dead-letter subjects: put them inside the stream (say
+// subjects=orders.>,dead.orders) so that a dead-letter copy is stored
+// before its original is acked. A dead-letter subject outside the stream
+// is a core NATS publish: at-most-once, lost if nobody subscribes to it at
+// that moment, while the original is acked all the same.
 //
 // # Consumers
 //
@@ -72,9 +79,12 @@
 //	MaxAckPending   1000 (the server's default): bounds messages in flight
 //	DeliverPolicy   new: a new group starts with messages published after
 //	                it was created (start=all|seq:N|time:T for replays)
-//	Nats-Msg-Id     the event id (dead-letter copies: "<id>.dead-letter",
-//	                so a copy is not dropped as a duplicate of its original,
-//	                and a second copy of the same failure is)
+//	Nats-Msg-Id     bus.DedupID(source, id), a hash of the event's source
+//	                and id (the pair CloudEvents defines as unique);
+//	                dead-letter copies get their own, from the original's
+//	                and the failing group, so a copy is never dropped as a
+//	                duplicate of its original or of another group's copy,
+//	                and a second copy of the same failure is
 //	Expected stream every publish carries Nats-Expected-Stream, so a
 //	                subject captured by another stream fails loudly
 //
@@ -114,6 +124,7 @@
 //	pull_max_messages=N     messages per pull request (500); keep
 //	                        N × handler time under ack_wait (see
 //	                        JetStreamConfig.PullMaxMessages)
+//	publish_ack_timeout=D   bound on each ack wait in a batch (30s)
 //	async_max_pending=N     outstanding async publishes in a batch (4000)
 //	start=new|all|seq:N|time:RFC3339    where new consumers start (new)
 //

@@ -114,7 +114,7 @@ func TestInteropBinaryPublishSeenByPlainNATS(t *testing.T) {
 			assert.True(t, known || js != nil && strings.HasPrefix(k, "Nats-"), "unexpected header %q", k)
 		}
 		if js != nil {
-			assert.Equal(t, sent.Event.ID, got.Header.Get(jetstream.MsgIDHeader), "the event id deduplicates")
+			assert.Equal(t, bus.DedupID(sent.Event.Source, sent.Event.ID), got.Header.Get(jetstream.MsgIDHeader), "source and id deduplicate")
 		}
 	})
 }

@@ -121,6 +121,9 @@ func (c *Conn) jsSubscribe(ctx context.Context, o driver.SubscribeOptions, h dri
 	n := max(o.Concurrency, 1)
 	s := &jsSub{conn: c, cons: cons, durable: o.Group != "", slots: make([]slot, n)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.heartbeat = make(chan struct{})
+	s.hbDone.Add(1)
+	go s.keepAlive(c.cfg.JetStream.AckWait)
 	for i := range n {
 		cc, err := cons.Consume(s.handler(&s.slots[i], h),
 			jetstream.PullMaxMessages(c.cfg.JetStream.PullMaxMessages),
@@ -137,9 +140,6 @@ func (c *Conn) jsSubscribe(ctx context.Context, o driver.SubscribeOptions, h dri
 		s.stop()
 		return nil, err
 	}
-	s.heartbeat = make(chan struct{})
-	s.hbDone.Add(1)
-	go s.keepAlive(c.cfg.JetStream.AckWait)
 	return s, nil
 }
 
@@ -156,6 +156,23 @@ type jsSub struct {
 	hbDone    sync.WaitGroup
 	once      sync.Once
 	err       error
+
+	mu       sync.Mutex // orders enter against a hard stop's Wait
+	stopped  bool
+	inflight sync.WaitGroup // handlers running
+}
+
+// enter counts a handler in flight, unless a hard stop has begun (nats.go
+// may still call back after Stop; no handler may start after Drain
+// returned).
+func (s *jsSub) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return false
+	}
+	s.inflight.Add(1)
+	return true
 }
 
 // slot holds the message a pull loop's handler is running, for the
@@ -167,10 +184,9 @@ type slot struct {
 // delivery is one delivered message: the driver message and its acker in
 // one allocation.
 type delivery struct {
-	dm    driver.Message
-	msg   jetstream.Msg
-	start time.Time
-	sub   *jsSub
+	dm  driver.Message
+	msg jetstream.Msg
+	sub *jsSub
 	// mu orders the heartbeat's InProgress against settlement, so that no
 	// InProgress follows the ack or nak (which would reset the server's
 	// redelivery timer of a NakWithDelay).
@@ -180,7 +196,11 @@ type delivery struct {
 
 func (s *jsSub) handler(sl *slot, h driver.Handler) jetstream.MessageHandler {
 	return func(msg jetstream.Msg) {
-		d := &delivery{msg: msg, start: time.Now(), sub: s}
+		if !s.enter() {
+			return // after a hard stop: left unacked, redelivered after AckWait
+		}
+		defer s.inflight.Done()
+		d := &delivery{msg: msg, sub: s}
 		attempt := 0
 		if meta, err := msg.Metadata(); err == nil {
 			attempt = int(meta.NumDelivered)
@@ -192,9 +212,9 @@ func (s *jsSub) handler(sl *slot, h driver.Handler) jetstream.MessageHandler {
 	}
 }
 
-// keepAlive sends InProgress for every message whose handler has run
-// longer than a third of AckWait, every third of AckWait, so the server
-// does not redeliver a message while its handler is still working on it.
+// keepAlive sends InProgress, every third of AckWait, for every message a
+// handler is running, so the server does not redeliver a message while its
+// handler is still working on it.
 func (s *jsSub) keepAlive(ackWait time.Duration) {
 	defer s.hbDone.Done()
 	every := max(ackWait/3, 10*time.Millisecond)
@@ -204,9 +224,12 @@ func (s *jsSub) keepAlive(ackWait time.Duration) {
 		select {
 		case <-s.heartbeat:
 			return
-		case now := <-t.C:
+		case <-t.C:
+			// Every message a handler runs, however recently it started:
+			// its AckWait began at delivery, and it may have waited in
+			// the pull buffer before the handler took it.
 			for i := range s.slots {
-				if d := s.slots[i].cur.Load(); d != nil && now.Sub(d.start) >= every {
+				if d := s.slots[i].cur.Load(); d != nil {
 					_ = d.InProgress(context.Background())
 				}
 			}
@@ -247,6 +270,10 @@ func (s *jsSub) drain(ctx context.Context) error {
 			break
 		}
 	}
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	s.inflight.Wait() // Closed can come before a running handler returned
 	s.stop()
 	return err
 }

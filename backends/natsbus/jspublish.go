@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/busway/busway/bus/driver"
 	"github.com/nats-io/nats.go"
@@ -77,6 +78,9 @@ func (c *Conn) jsPublishBatch(ctx context.Context, ms []*driver.Message) error {
 			m.Header = map[string][]string{}
 		}
 		msg, opts := c.jsMsg(m)
+		// nats.go may re-send the message after we stopped waiting (a
+		// no-responders retry); Data stays the caller's, so send a copy.
+		msg.Data = slices.Clone(m.Data)
 		f, err := c.js.PublishMsgAsync(msg, opts...)
 		if err != nil {
 			errs = append(errs, c.mapJSErr(err, m))
@@ -99,6 +103,13 @@ func (c *Conn) jsPublishBatch(ctx context.Context, ms []*driver.Message) error {
 	return errors.Join(errs...)
 }
 
+// isMaxBytes reports whether the server refused a message as larger than
+// the stream allows.
+func isMaxBytes(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum
+}
+
 // waitAsyncPublishes waits (bounded by ctx) for outstanding asynchronous
 // publishes, before the connection closes.
 func (c *Conn) waitAsyncPublishes(ctx context.Context) {
@@ -116,7 +127,13 @@ func (c *Conn) mapJSErr(err error, m *driver.Message) error {
 	case errors.Is(err, jetstream.ErrNoStreamResponse):
 		return fmt.Errorf("natsbus: publish to %q: no response from stream %q (is it available? for a cluster: does it have a leader?): %w",
 			m.Subject, c.stream.name, err)
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+	case errors.Is(err, jetstream.ErrTooManyStalledMsgs):
+		return fmt.Errorf("%w: too many publishes waiting for their acks (async_max_pending): %w", driver.ErrBufferFull, err)
+	case isMaxBytes(err):
+		return fmt.Errorf("%w: %d bytes on %q exceed stream %q's max_msg_size: %w",
+			driver.ErrPayloadTooLarge, len(m.Data)+headerSize(m.Header), m.Subject, c.stream.name, err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
+		errors.Is(err, jetstream.ErrAsyncPublishTimeout), errors.Is(err, nats.ErrDisconnected):
 		return fmt.Errorf("%w: publish to %q: no store acknowledgement (the message may or may not be stored; publishing it again is safe, duplicates are dropped by event id): %w",
 			driver.ErrTimeout, m.Subject, err)
 	}

@@ -63,6 +63,7 @@ var params = []param{
 	{"max_ack_pending", true, intParam(func(c *Config) *int { return &c.JetStream.MaxAckPending })},
 	{"inactive_threshold", true, durationParam(func(c *Config) *time.Duration { return &c.JetStream.InactiveThreshold })},
 	{"pull_max_messages", true, intParam(func(c *Config) *int { return &c.JetStream.PullMaxMessages })},
+	{"publish_ack_timeout", true, durationParam(func(c *Config) *time.Duration { return &c.JetStream.PublishAckTimeout })},
 	{"async_max_pending", true, intParam(func(c *Config) *int { return &c.JetStream.PublishAsyncMaxPending })},
 	{"start", true, func(c *Config, v string) error { return parseStart(c.JetStream, v) }},
 }

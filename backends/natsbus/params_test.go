@@ -88,6 +88,9 @@ var paramTestCases = []paramTestCase{
 	{"pull_max_messages", "jetstream://h:4222?stream=S&pull_max_messages=10", func(t *testing.T, c natsbus.Config) {
 		assert.Equal(t, 10, c.JetStream.PullMaxMessages)
 	}},
+	{"publish_ack_timeout", "jetstream://h:4222?stream=S&publish_ack_timeout=5s", func(t *testing.T, c natsbus.Config) {
+		assert.Equal(t, 5*time.Second, c.JetStream.PublishAckTimeout)
+	}},
 	{"async_max_pending", "jetstream://h:4222?stream=S&async_max_pending=256", func(t *testing.T, c natsbus.Config) {
 		assert.Equal(t, 256, c.JetStream.PublishAsyncMaxPending)
 	}},

@@ -116,7 +116,8 @@ func sameSet(a, b []string) bool {
 // openJetStream creates or verifies the stream.
 func (c *Conn) openJetStream(ctx context.Context) error {
 	jc := c.cfg.JetStream
-	js, err := jetstream.New(c.nc, jetstream.WithPublishAsyncMaxPending(jc.PublishAsyncMaxPending))
+	js, err := jetstream.New(c.nc, jetstream.WithPublishAsyncMaxPending(jc.PublishAsyncMaxPending),
+		jetstream.WithPublishAsyncTimeout(jc.PublishAckTimeout))
 	if err != nil {
 		return fmt.Errorf("natsbus: jetstream: %w", err)
 	}
@@ -138,7 +139,7 @@ func (c *Conn) openJetStream(ctx context.Context) error {
 		}
 		c.log.Info("natsbus: created stream", "stream", sc.Name, "subjects", sc.Subjects)
 	case errors.Is(err, jetstream.ErrJetStreamNotEnabled), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
-		return fmt.Errorf("natsbus: the server at %s does not have JetStream enabled: %w", c.nc.ConnectedUrlRedacted(), err)
+		return fmt.Errorf("natsbus: the server at %s does not have JetStream enabled: %w", redactServers(c.nc.ConnectedUrl()), err)
 	case err != nil:
 		return fmt.Errorf("natsbus: look up stream %q: %w", sc.Name, err)
 	}

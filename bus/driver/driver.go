@@ -19,10 +19,11 @@ type Message struct {
 	// Data is the message body. It stays the caller's: a backend that keeps
 	// it past Publish copies it. Received Data is the receiver's.
 	Data []byte
-	// ID identifies the message for deduplication: the bus sets the event
-	// id (a dead-letter copy gets the original id with ".dead-letter"
-	// appended). Backends that deduplicate use it (JetStream: the
-	// Nats-Msg-Id header); empty means no deduplication.
+	// ID identifies the message for deduplication, for backends that
+	// implement Deduplicator (JetStream: the Nats-Msg-Id header): the bus
+	// sets a hash of the event's source and id (the pair CloudEvents
+	// defines as unique); a dead-letter copy gets its own (from the
+	// original's, and the failing group). Empty means no deduplication.
 	ID string
 
 	// Reply is the subject a response should be published to, when the
@@ -93,6 +94,12 @@ type Requester interface {
 // every store acknowledgement arrived).
 type BatchPublisher interface {
 	PublishBatch(ctx context.Context, ms []*Message) error
+}
+
+// Deduplicator is implemented by a Conn that deduplicates by Message.ID;
+// the bus computes IDs only when Deduplicates returns true.
+type Deduplicator interface {
+	Deduplicates() bool
 }
 
 // Limiter is implemented by a Conn that knows its maximum message size:

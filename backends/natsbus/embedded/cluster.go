@@ -71,7 +71,7 @@ func StartCluster(n int, opts Options) (*Cluster, error) {
 		}
 		c.Nodes = append(c.Nodes, s)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), max(opts.ReadyTimeout, 30*time.Second))
 	defer cancel()
 	if err := c.WaitReady(ctx); err != nil {
 		c.Stop()

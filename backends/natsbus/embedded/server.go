@@ -12,8 +12,9 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// ErrNotReady is returned when a server does not accept connections, or a
-// cluster does not elect a JetStream leader, within Options.ReadyTimeout.
+// ErrNotReady is returned when a server does not accept connections within
+// Options.ReadyTimeout, or a cluster does not elect a JetStream leader
+// within that or 30 seconds, whichever is longer.
 var ErrNotReady = errors.New("embedded: server not ready")
 
 // Options configures an embedded server. The zero value is a server on
