@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/busway/busway/bus"
@@ -51,7 +52,7 @@ type Conn struct {
 
 	mu     sync.Mutex
 	subs   map[driver.Subscription]struct{}
-	closed bool
+	closed atomic.Bool // set under mu; read without it on every publish
 }
 
 // Open connects as cfg says (or adopts cfg.Conn) and, for JetStream,
@@ -170,7 +171,7 @@ func (c *Conn) As(target any) bool {
 func (c *Conn) track(s driver.Subscription) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.closed.Load() {
 		return driver.ErrClosed
 	}
 	c.subs[s] = struct{}{}
@@ -183,11 +184,7 @@ func (c *Conn) untrack(s driver.Subscription) {
 	c.mu.Unlock()
 }
 
-func (c *Conn) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
+func (c *Conn) isClosed() bool { return c.closed.Load() }
 
 // Close drains the subscriptions that remain, flushes buffered publishes
 // and closes the connection (unless the user passed it in, in which case
@@ -196,11 +193,11 @@ func (c *Conn) Close(ctx context.Context) error {
 	ctx, cancel := withDefaultTimeout(ctx, c.cfg.DrainTimeout)
 	defer cancel()
 	c.mu.Lock()
-	if c.closed {
+	if c.closed.Load() {
 		c.mu.Unlock()
 		return nil
 	}
-	c.closed = true
+	c.closed.Store(true)
 	subs := make([]driver.Subscription, 0, len(c.subs))
 	for s := range c.subs {
 		subs = append(subs, s)

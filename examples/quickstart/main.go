@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -46,13 +47,13 @@ func main() {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := run(ctx, *url); err != nil {
+	if err := run(ctx, *url, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, url string) error {
+func run(ctx context.Context, url string, out io.Writer) error {
 	b, err := bus.Open(ctx, url, bus.WithSource("/examples/quickstart"))
 	if err != nil {
 		return err
@@ -61,7 +62,7 @@ func run(ctx context.Context, url string) error {
 
 	var wg sync.WaitGroup
 	wg.Add(4) // billing o-1, shipping o-1 and o-2, the dead letter of o-2
-	r := routes(b, &wg)
+	r := routes(b, &wg, out)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
@@ -87,33 +88,33 @@ func run(ctx context.Context, url string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("pricing: %s costs %d cents\n", price.SKU, price.Cents)
+	fmt.Fprintf(out, "pricing: %s costs %d cents\n", price.SKU, price.Cents)
 
 	stop()
 	return <-done
 }
 
 // routes registers the handlers; wg counts the messages they see.
-func routes(b bus.Bus, wg *sync.WaitGroup) *bus.Router {
+func routes(b bus.Bus, wg *sync.WaitGroup, out io.Writer) *bus.Router {
 	r := bus.NewRouter(b)
 	r.Handle("orders.*.placed", bus.JSON(func(ctx context.Context, m *bus.Message, o OrderPlaced) error {
 		if o.Amount < 0 {
 			return bus.Permanent(fmt.Errorf("order %s: %w", o.OrderID, errNegative))
 		}
 		defer wg.Done()
-		fmt.Printf("billing: charged %s %.2f (event %s, attempt %d)\n", o.OrderID, o.Amount, m.Event.Type, m.Attempt())
+		fmt.Fprintf(out, "billing: charged %s %.2f (event %s, attempt %d)\n", o.OrderID, o.Amount, m.Event.Type, m.Attempt())
 		return nil
 	}), bus.Group("billing"), bus.DeadLetter("dead.orders"))
 
 	r.Handle("orders.>", bus.JSON(func(ctx context.Context, m *bus.Message, o OrderPlaced) error {
 		defer wg.Done()
-		fmt.Printf("shipping: saw %s on %s\n", o.OrderID, m.Subject)
+		fmt.Fprintf(out, "shipping: saw %s on %s\n", o.OrderID, m.Subject)
 		return nil
 	}), bus.Group("shipping"))
 
 	r.HandleFunc("dead.orders", func(ctx context.Context, m *bus.Message) error {
 		defer wg.Done()
-		fmt.Printf("dead letter: %s from %s: %s\n", m.Event.ID[:8]+"…",
+		fmt.Fprintf(out, "dead letter: %s from %s: %s\n", m.Event.ID[:8]+"…",
 			m.GetHeader(bus.DeadLetterSubjectHeader), m.GetHeader(bus.DeadLetterReasonHeader))
 		return nil
 	})
