@@ -157,11 +157,10 @@ func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, erro
 		hook(ctx, m)
 	}
 	m.fillDefaults(b.cfg.source)
-	h := make(map[string][]string, len(m.Header)+8)
-	for k, v := range m.Header {
-		if !cloudevents.IsEventHeader(k) {
-			h[k] = slices.Clone(v) // the driver owns h and its slices
-		}
+	// Sized exactly: up to 8 headers fit a map's first group.
+	h := make(map[string][]string, len(m.Header)+eventHeaders(&m.Event, b.cfg.mode))
+	if len(m.Header) > 0 {
+		copyHeaders(h, m.Header)
 	}
 	body, err := cloudevents.Encode(&m.Event, b.cfg.mode, h)
 	if err != nil {
@@ -174,15 +173,55 @@ func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, erro
 	return dm, nil
 }
 
+// eventHeaders returns how many headers cloudevents.Encode writes for ev
+// (with its defaults filled) in mode.
+func eventHeaders(ev *cloudevents.Event, mode cloudevents.Mode) int {
+	if mode != cloudevents.Binary {
+		return 1 // Content-Type
+	}
+	n := 4 + len(ev.Extensions) // specversion, id, source, type
+	for _, s := range [...]string{ev.Subject, ev.DataContentType, ev.DataSchema} {
+		if s != "" {
+			n++
+		}
+	}
+	if !ev.Time.IsZero() {
+		n++
+	}
+	return n
+}
+
+// copyHeaders copies the transport headers of from into h. The driver owns
+// h and its slices, so the values are copied too: single values (the usual
+// case) into one shared backing array, each slice capped so that appending
+// to it cannot overwrite the next.
+func copyHeaders(h, from map[string][]string) {
+	vals := make([]string, len(from))
+	for k, v := range from {
+		switch {
+		case cloudevents.IsEventHeader(k):
+		case len(v) == 1:
+			vals[0] = v[0]
+			h[k] = vals[:1:1]
+			vals = vals[1:]
+		default:
+			h[k] = slices.Clone(v)
+		}
+	}
+}
+
 // decode turns a delivered driver message into a Message. On error the
 // returned Message still carries the raw delivery.
 func (b *busImpl) decode(dm *driver.Message) (*Message, error) {
 	m := &Message{Subject: dm.Subject, attempt: max(dm.Attempt, 1), raw: dm, bus: b}
-	ev, err := cloudevents.Decode(dm.Header, dm.Data)
+	others, err := cloudevents.DecodeSplit(&m.Event, dm.Header, dm.Data)
 	if err != nil {
+		m.Event = cloudevents.Event{} // what was read is for diagnostics only
 		return m, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	m.Event = ev
+	if !others {
+		return m, nil
+	}
 	for k, v := range dm.Header {
 		if !cloudevents.IsEventHeader(k) {
 			if m.Header == nil {

@@ -133,7 +133,10 @@ func (m *Message) InProgress(ctx context.Context) error {
 // fillDefaults sets the required attributes left empty.
 func (m *Message) fillDefaults(source string) {
 	e := &m.Event
-	now := time.Now()
+	var now time.Time // one clock read for both id and time
+	if e.ID == "" || e.Time.IsZero() {
+		now = time.Now()
+	}
 	if e.ID == "" {
 		e.ID = newID(now)
 	}

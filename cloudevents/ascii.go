@@ -25,12 +25,18 @@ func hasByte(x, b uint64) bool { return hasLess(x^(ones*b), 1) }
 func hasHigh(x uint64) bool { return (x+ones|x)&highs != 0 }
 
 // printablePrefix returns how many leading bytes of s, in whole 8-byte
-// words, are all in U+0020-U+007E.
+// words, are all in U+0020-U+007E; or len(s) when all of s is, checked
+// with a last word that overlaps the one before.
 func printablePrefix(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		if x := load64(s[i:]); hasLess(x, 0x20) || hasHigh(x) {
-			break
+			return i
+		}
+	}
+	if i < len(s) && len(s) >= 8 {
+		if x := load64(s[len(s)-8:]); !hasLess(x, 0x20) && !hasHigh(x) {
+			return len(s)
 		}
 	}
 	return i

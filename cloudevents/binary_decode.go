@@ -8,6 +8,7 @@ type binaryDecoder struct {
 	ctype []string    // values of the Content-Type header
 	dupCT bool        // Content-Type given under two spellings
 	ce    int         // ce- headers seen
+	other int         // headers that are not event headers
 }
 
 // decodeMessage reads a message in one pass over h: it collects the ce-
@@ -16,48 +17,53 @@ type binaryDecoder struct {
 // message without any ce- header whose body is a JSON object is also read
 // as structured: sdk-go's JetStream binding sends structured events without
 // a Content-Type.
-func decodeMessage(h map[string][]string, body []byte) (Event, error) {
-	var ev Event
+func decodeMessage(ev *Event, h map[string][]string, body []byte, other *int) error {
 	pre := prechecked{ext: true} // extension calls checkExtension
-	d := binaryDecoder{ev: &ev, pre: &pre}
+	d := binaryDecoder{ev: ev, pre: &pre}
 	var first error // kept out of d: escape analysis would move ev to the heap
 	for k, vs := range h {
 		if err := d.header(k, vs); err != nil && first == nil {
 			first = err
 		}
 	}
+	*other = d.other
 	if d.dupCT {
-		return ev, malformed("datacontenttype", "Content-Type header given more than once")
+		return malformed("datacontenttype", "Content-Type header given more than once")
 	}
+	var err error
 	if ct, ok := d.structured(); ok {
-		return decodeStructured(ct, body)
+		*ev, err = decodeStructured(ct, body)
+		return err
 	}
 	if d.ce == 0 && looksLikeJSONObject(body) {
-		return decodeJSON(body)
+		*ev, err = decodeJSON(body)
+		return err
 	}
 	if first != nil {
-		return ev, first
+		return first
 	}
 	if err := d.contentType(); err != nil {
-		return ev, err
+		return err
 	}
 	if len(body) > 0 {
 		ev.Data = body
 	}
-	return ev, ev.validate(&pre)
+	return ev.validate(&pre)
 }
 
 // header reads one header; after an error the caller keeps going only to
 // find Content-Type.
 func (d *binaryDecoder) header(k string, vs []string) error {
-	if len(vs) == 0 {
-		return nil
-	}
 	if !hasEventPrefix(k) {
-		if isContentType(k) {
+		if !isContentType(k) {
+			d.other++
+		} else if len(vs) > 0 {
 			d.dupCT = d.ctype != nil
 			d.ctype = vs
 		}
+		return nil
+	}
+	if len(vs) == 0 {
 		return nil
 	}
 	d.ce++

@@ -73,7 +73,21 @@ func Encode(ev *Event, mode Mode, h map[string][]string) (body []byte, err error
 // In binary mode the returned Data is body itself (not a copy); an empty
 // body gives nil Data.
 func Decode(h map[string][]string, body []byte) (Event, error) {
-	return decodeMessage(h, body)
+	var ev Event
+	var other int
+	err := decodeMessage(&ev, h, body, &other)
+	return ev, err
+}
+
+// DecodeSplit is Decode writing the event into *ev, which it overwrites,
+// and also reporting whether h holds headers other than event headers (see
+// IsEventHeader), empty ones included, so that a caller collecting them
+// can skip a second pass over h when there are none.
+func DecodeSplit(ev *Event, h map[string][]string, body []byte) (others bool, err error) {
+	*ev = Event{}
+	var other int
+	err = decodeMessage(ev, h, body, &other)
+	return other > 0, err
 }
 
 // IsEventHeader reports whether Decode consumes the header name: a ce-

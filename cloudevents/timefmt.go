@@ -11,16 +11,19 @@ import "time"
 // appendTime appends t in UTC as time.RFC3339Nano does. The year must be in
 // 0..9999, as Validate ensures.
 func appendTime(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	hour, min, sec := t.Clock()
-	b = append(b, byte('0'+year/1000), byte('0'+year/100%10))
+	sec := t.Unix()
+	days, sod := sec/secondsPerDay, int(sec%secondsPerDay)
+	if sod < 0 {
+		days, sod = days-1, sod+secondsPerDay
+	}
+	year, month, day := civil(days)
+	b = append2(b, year/100, 0)
 	b = append2(b, year%100, '-')
-	b = append2(b, int(month), '-')
+	b = append2(b, month, '-')
 	b = append2(b, day, 'T')
-	b = append2(b, hour, ':')
-	b = append2(b, min, ':')
-	b = append2(b, sec, 0)
+	b = append2(b, sod/3600, ':')
+	b = append2(b, sod/60%60, ':')
+	b = append2(b, sod%60, 0)
 	if ns := t.Nanosecond(); ns != 0 {
 		b = appendFraction(b, ns)
 	}
@@ -30,27 +33,78 @@ func appendTime(b []byte, t time.Time) []byte {
 // appendFraction appends "." and ns (1..999999999) as nine digits without
 // the trailing zeros.
 func appendFraction(b []byte, ns int) []byte {
-	n := 9
-	for ns%10 == 0 {
-		ns /= 10
-		n--
-	}
 	var frac [10]byte
 	frac[0] = '.'
-	for i := n; i > 0; i-- {
-		frac[i] = byte('0' + ns%10)
-		ns /= 10
+	for i := 8; i > 0; i -= 2 {
+		frac[i], frac[i+1] = digitPairs[ns%100*2], digitPairs[ns%100*2+1]
+		ns /= 100
 	}
-	return append(b, frac[:n+1]...)
+	frac[1] = byte('0' + ns)
+	n := len(frac)
+	for frac[n-1] == '0' {
+		n--
+	}
+	return append(b, frac[:n]...)
 }
+
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"4041424344454647484950515253545556575859606162636465666768697071727374757677787980" +
+	"81828384858687888990919293949596979899"
 
 // append2 appends v (0..99) as two digits, then sep unless it is 0.
 func append2(b []byte, v int, sep byte) []byte {
-	b = append(b, byte('0'+v/10), byte('0'+v%10))
+	b = append(b, digitPairs[v*2], digitPairs[v*2+1])
 	if sep != 0 {
 		b = append(b, sep)
 	}
 	return b
+}
+
+const (
+	secondsPerDay = 86400
+	// Days from 0000-03-01 to 1970-01-01, and in a 400-year era. Dates
+	// are shifted by one era so that the arithmetic below stays on
+	// non-negative numbers for every year from 0.
+	daysTo1970 = 719468
+	daysPerEra = 146097
+)
+
+// civil returns the proleptic Gregorian date of days since 1970-01-01
+// (H. Hinnant's civil_from_days), for years 0..9999.
+func civil(days int64) (year, month, day int) {
+	z := int(days) + daysTo1970 + daysPerEra
+	era := z / daysPerEra
+	doe := z - era*daysPerEra
+	yoe := (doe - doe/1460 + doe/36524 - doe/(daysPerEra-1)) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day = doy - (153*mp+2)/5 + 1
+	month = mp + 3
+	if month > 12 {
+		month -= 12
+	}
+	year = yoe + (era-1)*400
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
+}
+
+// daysSince1970 is the inverse of civil (H. Hinnant's days_from_civil).
+func daysSince1970(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	year += 400 // one era, as in civil
+	era := year / 400
+	yoe := year - era*400
+	mp := month - 3
+	if mp < 0 {
+		mp += 12
+	}
+	doy := (153*mp+2)/5 + day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era*daysPerEra + doe - daysTo1970 - daysPerEra)
 }
 
 // parseCanonicalTime reads a timestamp in the form appendTime writes (any
@@ -84,7 +138,8 @@ func parseCanonicalTime(s string) (t time.Time, ok bool) {
 		day < 1 || day > daysIn(month, year) || hour > 23 || min > 59 || sec > 59 {
 		return time.Time{}, false
 	}
-	return time.Date(year, time.Month(month), day, hour, min, sec, ns, time.UTC), true
+	unix := daysSince1970(year, month, day)*secondsPerDay + int64(hour*3600+min*60+sec)
+	return time.Unix(unix, int64(ns)).UTC(), true
 }
 
 var pow10 = [10]int{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}

@@ -89,6 +89,13 @@ func (e *Event) validateRequired(sourceOK bool) error {
 	return checkString("type", e.Type, true)
 }
 
+// The range of times RFC 3339 can write, years 0000 to 9999, in Unix
+// seconds: 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z.
+const (
+	minTimeUnix = -62167219200
+	endTimeUnix = 253402300800
+)
+
 func (e *Event) validateOptional() error {
 	if e.Subject != "" {
 		if err := checkString("subject", e.Subject, true); err != nil {
@@ -96,7 +103,7 @@ func (e *Event) validateOptional() error {
 		}
 	}
 	if !e.Time.IsZero() {
-		if y := e.Time.UTC().Year(); y < 0 || y > 9999 {
+		if u := e.Time.Unix(); u < minTimeUnix || u >= endTimeUnix {
 			return invalid("time", "year outside 0000-9999 cannot be written in RFC 3339")
 		}
 	}
@@ -163,7 +170,7 @@ func checkExtensionName(name string) string {
 // checkString checks that s is a CloudEvents String; with required it must
 // also be non-blank (sdk-go rejects whitespace-only values as well).
 func checkString(attr, s string, required bool) error {
-	if required && strings.TrimSpace(s) == "" {
+	if required && blank(s) {
 		if s == "" {
 			return invalid(attr, "missing")
 		}
@@ -173,6 +180,16 @@ func checkString(attr, s string, required bool) error {
 		return invalid(attr, reason)
 	}
 	return nil
+}
+
+// blank reports whether s is empty or only white space (as
+// strings.TrimSpace sees it), deciding on the first byte when it is
+// printable ASCII other than space.
+func blank(s string) bool {
+	if s != "" && s[0] > ' ' && s[0] < utf8.RuneSelf {
+		return false
+	}
+	return strings.TrimSpace(s) == ""
 }
 
 // stringReason returns why s is not a CloudEvents String, or "".

@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/busway/busway/bus/driver"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 )
 
 // ConsumerName is the durable consumer name the backend uses for a group
@@ -93,17 +95,25 @@ func (c *Conn) consumer(ctx context.Context, o driver.SubscribeOptions) (jetstre
 			driver.ErrNotSupported, o.Subject, c.nc.ConnectedServerVersion())
 	}
 	cc := c.consumerConfig(o)
-	ctx, cancel := withDefaultTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if cc.Durable != "" {
+	if cc.Durable == "" {
+		// Named here, so that a retry after an unanswered create finds
+		// the same consumer instead of making a second one.
+		cc.Name = nuid.Next()
+		return apiRetry(ctx, func(ctx context.Context) (jetstream.Consumer, error) {
+			return c.js.CreateConsumer(ctx, c.stream.name, cc)
+		})
+	}
+	return apiRetry(ctx, func(ctx context.Context) (jetstream.Consumer, error) {
 		if have, err := c.js.Consumer(ctx, c.stream.name, cc.Durable); err == nil {
+			cc := cc
 			old := have.CachedInfo().Config
 			cc.DeliverPolicy, cc.OptStartSeq, cc.OptStartTime = old.DeliverPolicy, old.OptStartSeq, old.OptStartTime
 			return c.js.UpdateConsumer(ctx, c.stream.name, cc)
+		} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil, err
 		}
 		return c.js.CreateOrUpdateConsumer(ctx, c.stream.name, cc)
-	}
-	return c.js.CreateConsumer(ctx, c.stream.name, cc)
+	})
 }
 
 // jsSubscribe consumes the stream: a durable consumer per group, an

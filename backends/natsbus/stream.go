@@ -121,18 +121,17 @@ func (c *Conn) openJetStream(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsbus: jetstream: %w", err)
 	}
-	ctx, cancel := withDefaultTimeout(ctx, 10*time.Second)
-	defer cancel()
 	sc := jc.Stream
-	st, err := js.Stream(ctx, sc.Name)
+	lookup := func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, sc.Name) }
+	st, err := apiRetry(ctx, lookup)
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		if jc.NoCreate || len(sc.Subjects) == 0 {
 			return fmt.Errorf("%w: %q (to create it, configure its subjects: subjects=a.>,b.>)", ErrStreamNotFound, sc.Name)
 		}
-		st, err = js.CreateStream(ctx, sc.native())
+		st, err = apiRetry(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.CreateStream(ctx, sc.native()) })
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			st, err = js.Stream(ctx, sc.Name) // created meanwhile by another process
+			st, err = apiRetry(ctx, lookup) // created meanwhile by another process
 		}
 		if err != nil {
 			return fmt.Errorf("natsbus: create stream %q: %w", sc.Name, err)
