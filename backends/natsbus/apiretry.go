@@ -42,9 +42,18 @@ func apiRetry[T any](ctx context.Context, call func(context.Context) (T, error))
 	}
 }
 
+// errNoPeers is the JetStream API error for "no suitable peers for
+// placement": a replicated stream asked for while a peer is (still or
+// momentarily) offline, as right after a cluster starts or during a
+// rolling restart.
+const errNoPeers jetstream.ErrorCode = 10005
+
 // noAnswer reports whether err means the JetStream API did not answer
-// (as opposed to answering with an error).
+// (as opposed to answering with an error), or answered that it cannot
+// place the stream yet; both pass.
 func noAnswer(err error) bool {
+	var apiErr *jetstream.APIError
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
-		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.As(err, &apiErr) && apiErr.ErrorCode == errNoPeers
 }

@@ -116,6 +116,11 @@ func (c *Conn) consumer(ctx context.Context, o driver.SubscribeOptions) (jetstre
 	})
 }
 
+// pullExpiry is how long each pull request lives; nats.go's idle
+// heartbeat is half of it, and a loop that misses two heartbeats pulls
+// again.
+const pullExpiry = 5 * time.Second
+
 // jsSubscribe consumes the stream: a durable consumer per group, an
 // ephemeral one (deleted on Drain, and by the server InactiveThreshold
 // after a crash) per plain subscription. Concurrency N is N pull loops on
@@ -137,6 +142,10 @@ func (c *Conn) jsSubscribe(ctx context.Context, o driver.SubscribeOptions, h dri
 	for i := range n {
 		cc, err := cons.Consume(s.handler(&s.slots[i], h),
 			jetstream.PullMaxMessages(c.cfg.JetStream.PullMaxMessages),
+			// Pull requests expire (and idle heartbeats come) often, so a
+			// loop whose pull was lost (a consumer leader change, nats.go's
+			// missing-heartbeat stall) pulls again within seconds, not 30.
+			jetstream.PullExpiry(pullExpiry),
 			jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 				c.log.Warn("natsbus: consume", "stream", c.stream.name, "subject", o.Subject, "error", err)
 			}))
