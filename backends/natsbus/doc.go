@@ -87,6 +87,12 @@
 //	                and a second copy of the same failure is
 //	Expected stream every publish carries Nats-Expected-Stream, so a
 //	                subject captured by another stream fails loudly
+//	Pulls           500 messages per pull (nats.go's default; see
+//	                JetStreamConfig.PullMaxMessages for slow handlers),
+//	                expiring after 5s, so a pull lost in a consumer leader
+//	                change is re-issued within seconds
+//	API calls       stream and consumer lookups and creation are retried
+//	                while the JetStream API does not answer (30s in all)
 //
 // Streams are created when missing (storage file, replicas 1, retention
 // limits, duplicate window 2 minutes: the server's defaults) and verified
