@@ -140,10 +140,10 @@ func (c *Conn) coreSubscribe(o driver.SubscribeOptions, h driver.Handler) (drive
 	s := &coreSub{conn: c}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	cb := func(msg *nats.Msg) {
-		if !s.enter() {
+		if !s.inflight.enter() {
 			return // after a hard stop: dropped (at-most-once)
 		}
-		defer s.inflight.Done()
+		defer s.inflight.done()
 		h(s.ctx, &driver.Message{Subject: msg.Subject, Header: msg.Header, Data: msg.Data, Reply: msg.Reply, Attempt: 1})
 	}
 	for range n {
@@ -177,25 +177,9 @@ type coreSub struct {
 	subs     []*nats.Subscription
 	ctx      context.Context
 	cancel   context.CancelFunc
-	inflight sync.WaitGroup
+	inflight inflight
 	once     sync.Once
 	err      error
-
-	mu      sync.Mutex // orders enter against a hard stop's Wait
-	stopped bool
-}
-
-// enter counts a callback in flight, unless a hard stop has begun: nats.go
-// may still run a callback after Unsubscribe, and it must not start a
-// handler after Drain returned.
-func (s *coreSub) enter() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		return false
-	}
-	s.inflight.Add(1)
-	return true
 }
 
 // Drain stops intake, lets nats.go deliver what it already received, and
@@ -224,14 +208,11 @@ func (s *coreSub) drain(ctx context.Context) error {
 		case <-ctx.Done():
 			s.cancel()
 			s.unsubscribe()
-			s.mu.Lock()
-			s.stopped = true
-			s.mu.Unlock()
-			s.inflight.Wait()
+			s.inflight.closeAndWait()
 			return fmt.Errorf("natsbus: drain %q: %w", ns.Subject, ctx.Err())
 		}
 	}
-	s.inflight.Wait()
+	s.inflight.closeAndWait()
 	s.cancel()
 	return nil
 }

@@ -175,23 +175,7 @@ type jsSub struct {
 	hbDone    sync.WaitGroup
 	once      sync.Once
 	err       error
-
-	mu       sync.Mutex // orders enter against a hard stop's Wait
-	stopped  bool
-	inflight sync.WaitGroup // handlers running
-}
-
-// enter counts a handler in flight, unless a hard stop has begun (nats.go
-// may still call back after Stop; no handler may start after Drain
-// returned).
-func (s *jsSub) enter() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		return false
-	}
-	s.inflight.Add(1)
-	return true
+	inflight  inflight // handlers running
 }
 
 // slot holds the message a pull loop's handler is running, for the
@@ -215,10 +199,10 @@ type delivery struct {
 
 func (s *jsSub) handler(sl *slot, h driver.Handler) jetstream.MessageHandler {
 	return func(msg jetstream.Msg) {
-		if !s.enter() {
+		if !s.inflight.enter() {
 			return // after a hard stop: left unacked, redelivered after AckWait
 		}
-		defer s.inflight.Done()
+		defer s.inflight.done()
 		d := &delivery{msg: msg, sub: s}
 		attempt := 0
 		if meta, err := msg.Metadata(); err == nil {
@@ -289,10 +273,7 @@ func (s *jsSub) drain(ctx context.Context) error {
 			break
 		}
 	}
-	s.mu.Lock()
-	s.stopped = true
-	s.mu.Unlock()
-	s.inflight.Wait() // Closed can come before a running handler returned
+	s.inflight.closeAndWait() // Closed can come before a running handler returned
 	s.stop()
 	return err
 }
