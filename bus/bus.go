@@ -158,7 +158,7 @@ func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, erro
 	}
 	m.fillDefaults(b.cfg.source)
 	// Sized exactly: up to 8 headers fit a map's first group.
-	h := make(map[string][]string, len(m.Header)+eventHeaders(&m.Event, b.cfg.mode))
+	h := make(map[string][]string, len(m.Header)+cloudevents.HeaderCount(&m.Event, b.cfg.mode))
 	if len(m.Header) > 0 {
 		copyHeaders(h, m.Header)
 	}
@@ -173,33 +173,15 @@ func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, erro
 	return dm, nil
 }
 
-// eventHeaders returns how many headers cloudevents.Encode writes for ev
-// (with its defaults filled) in mode.
-func eventHeaders(ev *cloudevents.Event, mode cloudevents.Mode) int {
-	if mode != cloudevents.Binary {
-		return 1 // Content-Type
-	}
-	n := 4 + len(ev.Extensions) // specversion, id, source, type
-	for _, s := range [...]string{ev.Subject, ev.DataContentType, ev.DataSchema} {
-		if s != "" {
-			n++
-		}
-	}
-	if !ev.Time.IsZero() {
-		n++
-	}
-	return n
-}
-
-// copyHeaders copies the transport headers of from into h. The driver owns
-// h and its slices, so the values are copied too: single values (the usual
-// case) into one shared backing array, each slice capped so that appending
-// to it cannot overwrite the next.
+// copyHeaders copies the headers of from into h (cloudevents.Encode then
+// drops any that are event headers). The driver owns h and its slices, so
+// the values are copied too: single values (the usual case) into one shared
+// backing array, each slice capped so that appending to it cannot
+// overwrite the next.
 func copyHeaders(h, from map[string][]string) {
 	vals := make([]string, len(from))
 	for k, v := range from {
 		switch {
-		case cloudevents.IsEventHeader(k):
 		case len(v) == 1:
 			vals[0] = v[0]
 			h[k] = vals[:1:1]

@@ -100,13 +100,19 @@ type encodeBlock struct {
 
 // encodeBinary writes ev (already validated) as ce- headers into h and
 // returns ev.Data as the body.
-func encodeBinary(ev *Event, h map[string][]string) []byte {
+// binaryHeaderCount is how many ce- headers encodeBinary writes for ev.
+func binaryHeaderCount(ev *Event) int {
 	n := len(ev.Extensions)
 	for i := range numAttrs {
 		if i == attrTime && !ev.Time.IsZero() || i != attrTime && *ev.field(i) != "" {
 			n++
 		}
 	}
+	return n
+}
+
+func encodeBinary(ev *Event, h map[string][]string) []byte {
+	n := binaryHeaderCount(ev)
 	w := binaryWriter{h: h}
 	var timeBuf []byte
 	if n <= numAttrs {

@@ -64,6 +64,15 @@ func Encode(ev *Event, mode Mode, h map[string][]string) (body []byte, err error
 	return nil, fmt.Errorf("cloudevents: unknown content mode %v", mode)
 }
 
+// HeaderCount is how many headers Encode adds for ev in mode, so that a
+// caller can size the header map it passes in.
+func HeaderCount(ev *Event, mode Mode) int {
+	if mode == Binary {
+		return binaryHeaderCount(ev)
+	}
+	return 1 // Content-Type
+}
+
 // Decode reads an event from message headers and body, leniently. See the
 // package documentation for the rules. A valid event is returned with a nil
 // error; otherwise the error matches ErrInvalidEvent (and ErrMalformed when
