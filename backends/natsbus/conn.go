@@ -224,11 +224,8 @@ func (c *Conn) Close(ctx context.Context) error {
 // flush waits until the server has everything published so far, bounded
 // by ctx or, without a deadline, by DrainTimeout.
 func (c *Conn) flush(ctx context.Context) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.DrainTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, c.cfg.DrainTimeout)
+	defer cancel()
 	return c.nc.FlushWithContext(ctx)
 }
 

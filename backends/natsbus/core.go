@@ -95,11 +95,8 @@ func (c *Conn) Request(ctx context.Context, m *driver.Message) (*driver.Message,
 		return nil, fmt.Errorf("%w: request to %q, a subject stream %q captures (JetStream would answer it with a store acknowledgement); use a request subject outside the stream",
 			driver.ErrNotSupported, m.Subject, c.stream.name)
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultRequestTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx, defaultRequestTimeout)
+	defer cancel()
 	resp, err := c.nc.RequestMsgWithContext(ctx, &nats.Msg{Subject: m.Subject, Header: nats.Header(m.Header), Data: m.Data})
 	switch {
 	case err == nil:

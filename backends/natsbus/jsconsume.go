@@ -256,26 +256,32 @@ func (s *jsSub) drain(ctx context.Context) error {
 		cc.Drain()
 	}
 	var err error
-	for _, cc := range s.consumes {
-		select {
-		case <-cc.Closed():
-		case <-ctx.Done():
-			err = fmt.Errorf("natsbus: drain: %w", ctx.Err())
-			s.cancel()
-			for _, cc := range s.consumes {
-				cc.Stop()
-			}
-			for _, cc := range s.consumes {
-				<-cc.Closed()
-			}
+	if !s.closedBefore(ctx) {
+		err = fmt.Errorf("natsbus: drain: %w", ctx.Err())
+		s.cancel()
+		for _, cc := range s.consumes {
+			cc.Stop()
 		}
-		if err != nil {
-			break
+		for _, cc := range s.consumes {
+			<-cc.Closed()
 		}
 	}
 	s.inflight.closeAndWait() // Closed can come before a running handler returned
 	s.stop()
 	return err
+}
+
+// closedBefore waits until every pull loop has closed, and reports false
+// if ctx ended first.
+func (s *jsSub) closedBefore(ctx context.Context) bool {
+	for _, cc := range s.consumes {
+		select {
+		case <-cc.Closed():
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // stop ends the heartbeat and, for a plain subscription, deletes its
@@ -284,10 +290,8 @@ func (s *jsSub) stop() {
 	for _, cc := range s.consumes {
 		cc.Stop()
 	}
-	if s.heartbeat != nil {
-		close(s.heartbeat)
-		s.hbDone.Wait()
-	}
+	close(s.heartbeat)
+	s.hbDone.Wait()
 	s.cancel()
 	if !s.durable {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

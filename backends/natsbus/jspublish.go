@@ -29,10 +29,14 @@ func stripJSHeaders(h map[string][]string) {
 	}
 }
 
-// jsMsg builds the message and options for a JetStream publish: the event
-// id as Nats-Msg-Id (the server drops a second message with the same id
-// inside the stream's duplicate window) and the expected stream.
+// jsMsg builds the message and options for a JetStream publish: m.ID (the
+// bus's dedup id of the event) as Nats-Msg-Id, so the server drops a second
+// message with the same id inside the stream's duplicate window, and the
+// expected stream.
 func (c *Conn) jsMsg(m *driver.Message) (*nats.Msg, []jetstream.PublishOpt) {
+	if m.Header == nil {
+		m.Header = map[string][]string{}
+	}
 	stripJSHeaders(m.Header)
 	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(c.stream.name)}
 	if m.ID != "" {
@@ -42,14 +46,11 @@ func (c *Conn) jsMsg(m *driver.Message) (*nats.Msg, []jetstream.PublishOpt) {
 }
 
 // jsPublish publishes and waits for the server's store acknowledgement. A
-// duplicate (same event id inside the window) is acknowledged by the
+// duplicate (same dedup id inside the window) is acknowledged by the
 // server without storing it again, and is a success.
 func (c *Conn) jsPublish(ctx context.Context, m *driver.Message) error {
 	if c.isClosed() {
 		return driver.ErrClosed
-	}
-	if m.Header == nil {
-		m.Header = map[string][]string{}
 	}
 	msg, opts := c.jsMsg(m)
 	_, err := c.js.PublishMsg(ctx, msg, opts...)
@@ -73,9 +74,6 @@ func (c *Conn) jsPublishBatch(ctx context.Context, ms []*driver.Message) error {
 			core = true
 			errs = append(errs, c.corePublish(m))
 			continue
-		}
-		if m.Header == nil {
-			m.Header = map[string][]string{}
 		}
 		msg, opts := c.jsMsg(m)
 		// nats.go may re-send the message after we stopped waiting (a
@@ -134,7 +132,7 @@ func (c *Conn) mapJSErr(err error, m *driver.Message) error {
 			driver.ErrPayloadTooLarge, len(m.Data)+headerSize(m.Header), m.Subject, c.stream.name, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
 		errors.Is(err, jetstream.ErrAsyncPublishTimeout), errors.Is(err, nats.ErrDisconnected):
-		return fmt.Errorf("%w: publish to %q: no store acknowledgement (the message may or may not be stored; publishing it again is safe, duplicates are dropped by event id): %w",
+		return fmt.Errorf("%w: publish to %q: no store acknowledgement (the message may or may not be stored; publishing it again is safe, duplicates are dropped by event source and id): %w",
 			driver.ErrTimeout, m.Subject, err)
 	}
 	return c.mapErr(err, m)
