@@ -10,33 +10,16 @@ import (
 	"time"
 
 	"github.com/busway/busway/bus"
+	"github.com/busway/busway/internal/syncbuf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A message that fails for good but is too large to carry the dead-letter
 // headers is terminated and logged, not redelivered forever.
 func TestTooLargeToDeadLetterIsTerminated(t *testing.T) {
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	b, err := bus.Open(ctx, "mem://?max_payload=800", bus.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close(ctx) })

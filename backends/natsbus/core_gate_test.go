@@ -1,7 +1,6 @@
 package natsbus_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net"
@@ -9,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/busway/busway/internal/syncbuf"
 	"github.com/stretchr/testify/require"
 )
 
@@ -16,22 +16,9 @@ import (
 
 // coreTestLog is a slog destination that tests can read while the
 // connection's callbacks write to it.
-type coreTestLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+type coreTestLog struct{ syncbuf.Buffer }
 
-func (l *coreTestLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *coreTestLog) has(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Contains(l.buf.String(), s)
-}
+func (l *coreTestLog) has(s string) bool { return strings.Contains(l.String(), s) }
 
 func (l *coreTestLog) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))

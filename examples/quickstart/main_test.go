@@ -1,12 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/busway/busway/internal/syncbuf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -22,7 +21,7 @@ func TestQuickstart(t *testing.T) {
 		t.Run(url, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			out := &lockedBuffer{}
+			out := &syncbuf.Buffer{}
 			require.NoError(t, run(ctx, url, out))
 			got := out.String()
 			assert.Contains(t, got, "billing: charged o-1 19.99 (event com.example.order.placed.v1, attempt 1)")
@@ -33,22 +32,4 @@ func TestQuickstart(t *testing.T) {
 			assert.NotContains(t, got, "billing: charged o-2", "a permanent failure is not retried into success")
 		})
 	}
-}
-
-// lockedBuffer is an io.Writer safe for the handlers' goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
