@@ -98,7 +98,7 @@ func BenchmarkMemDriverPublishToHandler(b *testing.B) {
 	defer conn.Close(ctx)
 	lat := newLatencies(b.N)
 	_, err = conn.Subscribe(ctx, driver.SubscribeOptions{Subject: "bench.orders", Concurrency: 1},
-		func(ctx context.Context, m *driver.Message) {
+		func(m *driver.Message) {
 			lat.receive(m.Data)
 			_ = m.Acker.Ack(ctx)
 		})

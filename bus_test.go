@@ -84,9 +84,9 @@ func scenario(t *testing.T, url string) {
 	const orders = 20
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	producer, err := bus.Open(ctx, url, bus.WithSource("/e2e/producer"))
+	producer, err := bus.Open(ctx, url, bus.Source("/e2e/producer"))
 	require.NoError(t, err)
-	consumer, err := bus.Open(ctx, url, bus.WithSource("/e2e/consumer"))
+	consumer, err := bus.Open(ctx, url, bus.Source("/e2e/consumer"))
 	require.NoError(t, err)
 	defer func() { assert.NoError(t, producer.Close(context.Background())) }()
 
@@ -123,9 +123,9 @@ func scenario(t *testing.T, url string) {
 	select {
 	case d := <-dead:
 		assert.Equal(t, bad.Event.ID, d.Event.ID)
-		assert.Equal(t, bad.Event.Data, d.Data(), "original bytes")
-		assert.Equal(t, "shop.refunds.requested", d.GetHeader(bus.DeadLetterSubjectHeader))
-		assert.Contains(t, d.GetHeader(bus.DeadLetterReasonHeader), "negative refund")
+		assert.Equal(t, bad.Event.Data, d.Event.Data, "original bytes")
+		assert.Equal(t, "shop.refunds.requested", d.Header.Get(bus.DeadLetterSubjectHeader))
+		assert.Contains(t, d.Header.Get(bus.DeadLetterReasonHeader), "negative refund")
 	case <-ctx.Done():
 		t.Fatal("no dead letter")
 	}
@@ -137,7 +137,7 @@ func scenario(t *testing.T, url string) {
 	_, err = bus.RequestJSON[quote](ctx, producer, "shop.pricing.quote", "com.example.quote.query.v1", quote{SKU: ""})
 	var remote *bus.RemoteError
 	require.ErrorAs(t, err, &remote, "a failed responder answers with its error")
-	assert.Contains(t, remote.Message, "sku required")
+	assert.Contains(t, remote.Reason, "sku required")
 
 	_, err = producer.Request(ctx, bus.NewMessage("shop.nobody.home", "com.example.ping.v1", nil))
 	assert.ErrorIs(t, err, bus.ErrNoResponders)
@@ -158,7 +158,7 @@ func scenario(t *testing.T, url string) {
 	assert.Positive(t, st.billingMembers[1].Load(), "group work is spread")
 }
 
-func buildRouter(b bus.Bus, st *scenarioState) *bus.Router {
+func buildRouter(b *bus.Bus, st *scenarioState) *bus.Router {
 	r := bus.NewRouter(b, bus.DrainTimeout(10*time.Second))
 	r.Handle("shop.orders.*", bus.JSON(func(_ context.Context, _ *bus.Message, o orderPlaced) error {
 		count(&st.audit, o.ID)
@@ -173,7 +173,7 @@ func buildRouter(b bus.Bus, st *scenarioState) *bus.Router {
 			return nil
 		}), bus.Group("billing"))
 	}
-	retry := middleware.Retry(middleware.RetryConfig{MaxRetries: 3, InitialInterval: time.Millisecond})
+	retry := middleware.Retry(middleware.RetryConfig{MaxRetries: 3, Backoff: bus.ConstantBackoff(time.Millisecond)})
 	r.Handle("shop.orders.placed", bus.JSON(func(_ context.Context, _ *bus.Message, o orderPlaced) error {
 		if _, failed := st.flakyFailed.LoadOrStore(o.ID, true); !failed {
 			return errors.New("transient: inventory service busy")
@@ -181,7 +181,7 @@ func buildRouter(b bus.Bus, st *scenarioState) *bus.Router {
 		count(&st.flaky, o.ID)
 		st.wg.Done()
 		return nil
-	}), bus.Group("inventory"), bus.Use(retry))
+	}), bus.Group("inventory"), bus.Wrap(retry))
 	r.Handle("shop.refunds.requested", bus.JSON(func(_ context.Context, _ *bus.Message, o orderPlaced) error {
 		if o.Amount < 0 {
 			return bus.Permanent(errors.New("negative refund"))

@@ -17,7 +17,7 @@ func TestPublishBatchInOrder(t *testing.T) {
 	b := openMem(t)
 	got := make(chan string, 10)
 	_, err := b.Subscribe(t.Context(), "batch.>", bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
-		got <- string(m.Data())
+		got <- string(m.Event.Data)
 		return nil
 	}))
 	require.NoError(t, err)

@@ -6,15 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/bus/subject"
 	"github.com/busway/busway/cloudevents"
 )
 
 // Publisher publishes messages. A service that only emits events asks for a
-// Publisher in its constructor rather than a whole Bus.
+// Publisher in its constructor rather than a whole *Bus, and a test gives
+// it a fake.
 type Publisher interface {
 	// Publish sends m to m.Subject. It fills the CloudEvents attributes m
 	// leaves empty (ID, SpecVersion, Source, Time) in place, so the caller
@@ -24,20 +25,8 @@ type Publisher interface {
 	Publish(ctx context.Context, m *Message) error
 }
 
-// BatchPublisher publishes several messages and waits until all are
-// through.
-type BatchPublisher interface {
-	// PublishBatch publishes ms in order and returns when the backend has
-	// taken every one: on core NATS after a flush round trip, on JetStream
-	// when every store acknowledgement has arrived (publishes overlap, so a
-	// batch costs about one round trip, not one per message). Each message
-	// is checked (and its defaults filled) before any is sent: an invalid
-	// one fails the batch with nothing published. A backend error returns
-	// the errors joined; messages that did not fail were published.
-	PublishBatch(ctx context.Context, ms ...*Message) error
-}
-
-// Subscriber starts subscriptions.
+// Subscriber starts subscriptions. Router asks for one; a test can give it
+// a fake that returns a zero Subscription.
 type Subscriber interface {
 	// Subscribe delivers messages whose subject matches pattern to h until
 	// the subscription is drained or the bus closed. ctx bounds the
@@ -57,26 +46,11 @@ type Requester interface {
 }
 
 // Bus is an open connection to a backend: it publishes, subscribes and
-// sends requests. Its methods are safe for concurrent use. Obtain one with
-// Open (by URL) or New (from a driver.Conn).
-type Bus interface {
-	Publisher
-	BatchPublisher
-	Subscriber
-	Requester
-	// As sets target, a pointer to a backend-native type, and reports
-	// whether it could; each backend documents the types it supports.
-	As(target any) bool
-	// Close drains every subscription (no new intake, in-flight handlers
-	// finish and their messages are settled), bounded by ctx, then closes
-	// the backend connection. A connection the user passed to the backend
-	// stays open. Close is idempotent; afterwards every method returns
-	// ErrClosed.
-	Close(ctx context.Context) error
-}
-
-// busImpl is the Bus over a driver.Conn.
-type busImpl struct {
+// sends requests. Obtain one with Open (by URL) or New (from a
+// driver.Conn). Its methods are safe for concurrent use. It is a concrete
+// type, as *sql.DB is: code that needs only a part of it asks for
+// Publisher, Subscriber or Requester.
+type Bus struct {
 	conn  driver.Conn
 	cfg   config
 	dedup bool // conn deduplicates by driver.Message.ID
@@ -86,33 +60,30 @@ type busImpl struct {
 	closing atomic.Bool
 	// closed: the driver connection is closed; everything fails.
 	closed atomic.Bool
-	// closeDone is closed when the first Close has finished; closeErr is
-	// its result.
-	closeDone chan struct{}
-	closeErr  error
-
-	mu   sync.Mutex // guards subs
-	subs map[*Subscription]struct{}
+	close  driver.Once
+	subs   driver.Set[*Subscription]
 }
+
+var (
+	_ Publisher  = (*Bus)(nil)
+	_ Subscriber = (*Bus)(nil)
+	_ Requester  = (*Bus)(nil)
+)
 
 // New returns a Bus over conn, for backends opened without the URL
 // registry. The Bus owns conn: Close closes it.
-func New(conn driver.Conn, opts ...Option) Bus {
-	return newBus(conn, opts...)
-}
-
-func newBus(conn driver.Conn, opts ...Option) *busImpl {
+func New(conn driver.Conn, opts ...Option) *Bus {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &busImpl{conn: conn, cfg: cfg, dedup: usesIDs(conn), subs: map[*Subscription]struct{}{}, closeDone: make(chan struct{})}
+	return &Bus{conn: conn, cfg: cfg, dedup: usesIDs(conn)}
 }
 
-func (b *busImpl) isClosed() bool { return b.closed.Load() }
+func (b *Bus) isClosed() bool { return b.closed.Load() }
 
 // Publish implements Publisher.
-func (b *busImpl) Publish(ctx context.Context, m *Message) error {
+func (b *Bus) Publish(ctx context.Context, m *Message) error {
 	dm, err := b.encode(ctx, m)
 	if err != nil {
 		return err
@@ -123,8 +94,14 @@ func (b *busImpl) Publish(ctx context.Context, m *Message) error {
 	return b.conn.Publish(ctx, dm)
 }
 
-// PublishBatch implements BatchPublisher.
-func (b *busImpl) PublishBatch(ctx context.Context, ms ...*Message) error {
+// PublishBatch publishes ms in order and returns when the backend has
+// taken every one: on core NATS after a flush round trip, on JetStream
+// when every store acknowledgement has arrived (publishes overlap, so a
+// batch costs about one round trip, not one per message). Each message is
+// checked (and its defaults filled) before any is sent: an invalid one
+// fails the batch with nothing published. A backend error returns the
+// errors joined; messages that did not fail were published.
+func (b *Bus) PublishBatch(ctx context.Context, ms ...*Message) error {
 	dms := make([]*driver.Message, len(ms))
 	for i, m := range ms {
 		dm, err := b.encode(ctx, m)
@@ -149,8 +126,8 @@ func (b *busImpl) PublishBatch(ctx context.Context, ms ...*Message) error {
 }
 
 // encode validates m and turns it into a driver message.
-func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, error) {
-	if err := ValidateSubject(m.Subject); err != nil {
+func (b *Bus) encode(ctx context.Context, m *Message) (*driver.Message, error) {
+	if err := subject.Validate(m.Subject); err != nil {
 		return nil, err
 	}
 	for _, hook := range b.cfg.hooks {
@@ -168,7 +145,7 @@ func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, erro
 	}
 	dm := &driver.Message{Subject: m.Subject, Header: h, Data: body}
 	if b.dedup {
-		dm.ID = dedupID(m.Event.Source, m.Event.ID)
+		dm.ID = driver.DedupID(m.Event.Source, m.Event.ID)
 	}
 	return dm, nil
 }
@@ -178,7 +155,7 @@ func (b *busImpl) encode(ctx context.Context, m *Message) (*driver.Message, erro
 // the values are copied too: single values (the usual case) into one shared
 // backing array, each slice capped so that appending to it cannot
 // overwrite the next.
-func copyHeaders(h, from map[string][]string) {
+func copyHeaders(h map[string][]string, from Header) {
 	vals := make([]string, len(from))
 	for k, v := range from {
 		switch {
@@ -194,7 +171,7 @@ func copyHeaders(h, from map[string][]string) {
 
 // decode turns a delivered driver message into a Message. On error the
 // returned Message still carries the raw delivery.
-func (b *busImpl) decode(dm *driver.Message) (*Message, error) {
+func (b *Bus) decode(dm *driver.Message) (*Message, error) {
 	m := &Message{Subject: dm.Subject, attempt: max(dm.Attempt, 1), raw: dm, bus: b}
 	others, err := cloudevents.DecodeSplit(&m.Event, dm.Header, dm.Data)
 	if err != nil {
@@ -207,7 +184,7 @@ func (b *busImpl) decode(dm *driver.Message) (*Message, error) {
 	for k, v := range dm.Header {
 		if !cloudevents.IsEventHeader(k) {
 			if m.Header == nil {
-				m.Header = make(map[string][]string, len(dm.Header))
+				m.Header = make(Header, len(dm.Header))
 			}
 			m.Header[k] = v
 		}
@@ -216,7 +193,7 @@ func (b *busImpl) decode(dm *driver.Message) (*Message, error) {
 }
 
 // Request implements Requester.
-func (b *busImpl) Request(ctx context.Context, m *Message) (*Message, error) {
+func (b *Bus) Request(ctx context.Context, m *Message) (*Message, error) {
 	if b.isClosed() {
 		return nil, ErrClosed
 	}
@@ -235,8 +212,8 @@ func (b *busImpl) Request(ctx context.Context, m *Message) (*Message, error) {
 		}
 		return nil, err
 	}
-	if msg := firstHeader(resp.Header, ErrorHeader); msg != "" {
-		return nil, &RemoteError{Subject: m.Subject, Message: msg}
+	if reason := Header(resp.Header).Get(ErrorHeader); reason != "" {
+		return nil, &RemoteError{Subject: m.Subject, Reason: reason}
 	}
 	reply, err := b.decode(resp)
 	if err != nil {
@@ -246,43 +223,34 @@ func (b *busImpl) Request(ctx context.Context, m *Message) (*Message, error) {
 	return reply, nil
 }
 
-// As implements Bus.
-func (b *busImpl) As(target any) bool {
+// As sets target, a pointer to a backend-native type, and reports whether
+// it could: each backend documents the types it supports (mem: **membus.Conn;
+// NATS: **nats.Conn, and on JetStream also *jetstream.JetStream;
+// Watermill: *message.Publisher and *message.Subscriber).
+//
+// Errors need no such method: a backend's errors wrap its native error
+// (for example *jetstream.APIError or nats.ErrMaxPayload), which
+// errors.As and errors.Is reach.
+func (b *Bus) As(target any) bool {
 	if a, ok := b.conn.(driver.Aser); ok {
 		return a.As(target)
 	}
 	return false
 }
 
-// Close implements Bus. A second Close waits for the first to finish
-// (bounded by its own ctx) and returns the first's result.
-func (b *busImpl) Close(ctx context.Context) error {
-	if b.closing.Swap(true) {
-		select {
-		case <-b.closeDone:
-			return b.closeErr
-		case <-ctx.Done():
-			return fmt.Errorf("busway: close: %w", ctx.Err())
-		}
-	}
-	b.mu.Lock()
-	subs := make([]*Subscription, 0, len(b.subs))
-	for s := range b.subs {
-		subs = append(subs, s)
-	}
-	b.mu.Unlock()
-	drainErr := driver.DrainAll(ctx, subs)
-	b.closed.Store(true)
-	b.closeErr = errors.Join(drainErr, b.conn.Close(ctx))
-	close(b.closeDone)
-	return b.closeErr
+// Close drains every subscription (no new intake, in-flight handlers
+// finish and their messages are settled), bounded by ctx, then closes the
+// backend connection. A connection the user passed to the backend stays
+// open. A second Close waits for the first (bounded by its own ctx) and
+// returns the first's result; afterwards every method returns ErrClosed.
+func (b *Bus) Close(ctx context.Context) error {
+	b.closing.Store(true)
+	return b.close.Do(ctx, "close", func(ctx context.Context) error {
+		subs, _ := b.subs.Close()
+		drainErr := driver.DrainAll(ctx, subs)
+		b.closed.Store(true)
+		return errors.Join(drainErr, b.conn.Close(ctx))
+	})
 }
 
-func (b *busImpl) logger() *slog.Logger { return b.cfg.logger }
-
-func firstHeader(h map[string][]string, key string) string {
-	if v := h[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
+func (b *Bus) logger() *slog.Logger { return b.cfg.logger }

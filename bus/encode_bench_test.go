@@ -9,7 +9,7 @@ import (
 // BenchmarkEncodeDecode breaks the bus's per-message cost into its parts:
 // go test -run '^$' -bench EncodeDecode -cpu 1 ./bus
 func BenchmarkEncodeDecode(b *testing.B) {
-	bb := newBus(nil)
+	bb := New(nil)
 	data := make([]byte, 256)
 	b.Run("encode", func(b *testing.B) {
 		b.ReportAllocs()

@@ -13,7 +13,7 @@ import (
 // encode gives the driver its own copy of every transport header (the
 // driver owns the map and its slices) and leaves out event-named ones.
 func TestEncodeCopiesTransportHeaders(t *testing.T) {
-	b := newBus(nil)
+	b := New(nil)
 	m := NewMessage("orders.created", "com.example.created.v1", []byte("x"))
 	m.Header = map[string][]string{
 		"Traceparent":  {"00-abc-01"},
@@ -55,7 +55,7 @@ func TestEncodeCopiesTransportHeaders(t *testing.T) {
 // decode keeps transport headers (empty ones too) in Message.Header, and
 // leaves Header nil when there are none.
 func TestDecodeTransportHeaders(t *testing.T) {
-	b := newBus(nil)
+	b := New(nil)
 	m := NewMessage("orders.created", "com.example.created.v1", []byte("x"))
 	dm, err := b.encode(t.Context(), m)
 	require.NoError(t, err)
@@ -70,7 +70,7 @@ func TestDecodeTransportHeaders(t *testing.T) {
 	dm.Header["Empty"] = nil
 	got, err = b.decode(&driver.Message{Subject: dm.Subject, Header: dm.Header, Data: dm.Data})
 	require.NoError(t, err)
-	assert.Equal(t, map[string][]string{"Traceparent": {"00-abc-01"}, "Empty": nil}, got.Header)
+	assert.Equal(t, Header{"Traceparent": {"00-abc-01"}, "Empty": nil}, got.Header)
 
 	dm.Header["ce-id"] = []string{""}
 	got, err = b.decode(&driver.Message{Subject: dm.Subject, Header: dm.Header, Data: dm.Data})

@@ -19,8 +19,9 @@ var (
 	// ErrNotSupported is returned when the backend lacks a capability, for
 	// example Request on a backend without request/reply.
 	ErrNotSupported = driver.ErrNotSupported
-	// ErrInvalidSubject is returned for a subject or subject pattern that
-	// breaks NATS rules, on every backend.
+	// ErrInvalidSubject is returned for a subject, subject pattern or group
+	// name that breaks NATS rules, on every backend. It is
+	// subject.ErrInvalid.
 	ErrInvalidSubject = driver.ErrInvalidSubject
 	// ErrPayloadTooLarge is returned by Publish when headers plus body
 	// exceed the backend's maximum message size; the error names the limit.
@@ -79,11 +80,11 @@ func IsPermanent(err error) bool {
 type RemoteError struct {
 	// Subject is the request subject.
 	Subject string
-	// Message is the responder's error text.
-	Message string
+	// Reason is the responder's error text.
+	Reason string
 }
 
 // Error implements error.
 func (e *RemoteError) Error() string {
-	return fmt.Sprintf("busway: request %q failed at the responder: %s", e.Subject, e.Message)
+	return fmt.Sprintf("busway: request %q failed at the responder: %s", e.Subject, e.Reason)
 }

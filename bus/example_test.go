@@ -62,10 +62,10 @@ func ExampleRouter() {
 
 	_ = b.Publish(ctx, bus.NewMessage("jobs.run", "com.example.job.v1", []byte(`{"spec":"?"}`)))
 	m := <-dead
-	fmt.Println("dead letter from:", m.GetHeader(bus.DeadLetterSubjectHeader))
-	fmt.Println("reason:", m.GetHeader(bus.DeadLetterReasonHeader))
-	fmt.Println("permanent:", m.GetHeader(bus.DeadLetterPermanentHeader))
-	fmt.Println("original body:", string(m.Data()))
+	fmt.Println("dead letter from:", m.Header.Get(bus.DeadLetterSubjectHeader))
+	fmt.Println("reason:", m.Header.Get(bus.DeadLetterReasonHeader))
+	fmt.Println("permanent:", m.Header.Get(bus.DeadLetterPermanentHeader))
+	fmt.Println("original body:", string(m.Event.Data))
 
 	stop()
 	fmt.Println("router stopped:", <-done)
@@ -96,7 +96,7 @@ func ExampleReply() {
 
 	_, err = bus.RequestJSON[Price](ctx, b, "pricing.quote", "com.example.price.query.v1", Query{})
 	var remote *bus.RemoteError
-	fmt.Println(errors.As(err, &remote), remote.Message)
+	fmt.Println(errors.As(err, &remote), remote.Reason)
 
 	_, err = bus.RequestJSON[Price](ctx, b, "nobody.home", "com.example.ping.v1", nil)
 	fmt.Println(errors.Is(err, bus.ErrNoResponders))
@@ -104,26 +104,4 @@ func ExampleReply() {
 	// 1299 <nil>
 	// true sku required
 	// true
-}
-
-func ExampleSubject() {
-	tenant := "acme.*" // from an HTTP request: must not add tokens or wildcards
-	_, err := bus.Subject("orders", tenant, "placed")
-	fmt.Println(errors.Is(err, bus.ErrInvalidSubject))
-
-	subj, _ := bus.Subject("orders", bus.EscapeToken(tenant), "placed")
-	fmt.Println(subj)
-	// Output:
-	// true
-	// orders.acme%2E%2A.placed
-}
-
-func ExampleTemplate() {
-	t := bus.MustParseTemplate("{service}.{entity}.{action}")
-	subj, _ := t.Format(map[string]string{"service": "billing", "entity": "invoice", "action": "paid"})
-	fmt.Println(subj)
-	fmt.Println(t.Pattern())
-	// Output:
-	// billing.invoice.paid
-	// *.*.*
 }

@@ -31,12 +31,12 @@ type Message struct {
 	Event cloudevents.Event
 	// Header holds transport headers that are not CloudEvents attributes
 	// (for example tracing or application headers). Keys are case-sensitive.
-	Header map[string][]string
+	Header Header
 
 	// delivery state, set on received messages only
 	attempt   int
 	raw       *driver.Message
-	bus       *busImpl
+	bus       *Bus
 	responded bool
 }
 
@@ -65,25 +65,6 @@ func NewJSON(subject, eventType string, v any) (*Message, error) {
 	return m, nil
 }
 
-// Data returns the event payload.
-func (m *Message) Data() []byte { return m.Event.Data }
-
-// SetHeader sets a transport header, replacing any value it had.
-func (m *Message) SetHeader(key, value string) {
-	if m.Header == nil {
-		m.Header = make(map[string][]string, 1)
-	}
-	m.Header[key] = []string{value}
-}
-
-// GetHeader returns the first value of a transport header, or "".
-func (m *Message) GetHeader(key string) string {
-	if v := m.Header[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
-
 // Attempt returns the delivery attempt of a received message: 1 on the
 // first delivery, 2 on the first redelivery, and so on. It is 0 on a
 // message built for publishing.
@@ -92,11 +73,25 @@ func (m *Message) Attempt() int { return m.attempt }
 // Raw returns the bytes the message arrived with: its transport headers and
 // body exactly as received, before decoding. Both are nil on a message
 // built for publishing. The caller must not modify them.
-func (m *Message) Raw() (header map[string][]string, body []byte) {
+func (m *Message) Raw() (header Header, body []byte) {
 	if m.raw == nil {
 		return nil, nil
 	}
 	return m.raw.Header, m.raw.Data
+}
+
+// As sets target, a pointer to a backend-native message type, to the
+// native message this one was delivered as, and reports whether it could:
+// on core NATS a **nats.Msg, on JetStream a *jetstream.Msg (its Metadata
+// has the stream and consumer sequences, the pending count and the
+// server's timestamp), on the Watermill adapter a **message.Message. It
+// reports false on a message built for publishing, and where the backend
+// has no native message (mem).
+func (m *Message) As(target any) bool {
+	if m.raw == nil || m.raw.Native == nil || target == nil {
+		return false
+	}
+	return setNative(m.raw.Native, target)
 }
 
 // IsRequest reports whether the message is a request that expects a reply.

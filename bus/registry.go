@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -18,8 +17,9 @@ import (
 type OpenFunc func(ctx context.Context, u *url.URL) (driver.Conn, error)
 
 var (
-	registryMu sync.RWMutex
-	registry   = map[string]OpenFunc{}
+	registryMu    sync.RWMutex
+	registry      = map[string]OpenFunc{}
+	defaultScheme string
 )
 
 // Register makes a backend available to Open under a URL scheme. Backends
@@ -37,17 +37,21 @@ func Register(scheme string, open OpenFunc) {
 	registry[scheme] = open
 }
 
-func registered(scheme string) bool {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	_, ok := registry[scheme]
-	return ok
+// RegisterDefault makes Open use scheme for an empty URL. The backend
+// package that provides the default calls it from init, after Register
+// (the embedded NATS server's package does). It panics when scheme is not
+// registered or another default was registered.
+func RegisterDefault(scheme string) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, ok := registry[scheme]; !ok {
+		panic("busway: RegisterDefault of unregistered scheme " + scheme)
+	}
+	if defaultScheme != "" && defaultScheme != scheme {
+		panic("busway: RegisterDefault called for " + scheme + " after " + defaultScheme)
+	}
+	defaultScheme = scheme
 }
-
-// DefaultScheme is the scheme Open uses for an empty URL, when a backend
-// registered it: package github.com/busway/busway/backends/natsbus/embedded
-// does, with an in-process NATS server.
-const DefaultScheme = "embedded"
 
 // Schemes returns the registered URL schemes, sorted.
 func Schemes() []string {
@@ -70,22 +74,24 @@ func Schemes() []string {
 //
 // Two query parameters belong to the bus on every backend:
 // format=binary|structured (the CloudEvents content mode for publishing,
-// default binary) and source=URI-reference (see WithSource); options given
-// to Open win over them. Any other parameter goes to the backend, which
+// default binary) and source=URI-reference (see Source); options given to
+// Open win over them. Any other parameter goes to the backend, which
 // rejects those it does not know. Errors never include credentials from
 // the URL.
 //
-// An empty URL means DefaultScheme ("embedded://", an in-process NATS
-// server with JetStream) when package
-// github.com/busway/busway/backends/natsbus/embedded is imported, and is an
-// error otherwise.
-func Open(ctx context.Context, rawURL string, opts ...Option) (Bus, error) {
+// An empty URL means the default backend, when an imported package
+// registered one with RegisterDefault (Busway's embedded NATS server
+// does), and is an error otherwise.
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Bus, error) {
 	if rawURL == "" {
-		if !registered(DefaultScheme) {
-			return nil, fmt.Errorf("%w: no bus URL configured; set one (mem://, nats://host:4222, jetstream://host:4222?stream=NAME) or import %q for an in-process NATS server as the default",
-				ErrInvalidURL, "github.com/busway/busway/backends/natsbus/embedded")
+		registryMu.RLock()
+		def := defaultScheme
+		registryMu.RUnlock()
+		if def == "" {
+			return nil, fmt.Errorf("%w: no bus URL configured and no default backend registered; set a URL (mem://, nats://host:4222, jetstream://host:4222?stream=NAME) or import %q for an in-process NATS server as the default",
+				ErrInvalidURL, knownBackends["embedded"])
 		}
-		rawURL = DefaultScheme + "://"
+		rawURL = def + "://"
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -95,8 +101,8 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (Bus, error) {
 	open, ok := registry[u.Scheme]
 	registryMu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("%w %q in %s; registered: %s (forgotten import of the backend package, e.g. _ \"github.com/busway/busway/backends/%sbus\"?)",
-			ErrUnknownScheme, u.Scheme, Redact(u), strings.Join(Schemes(), ", "), u.Scheme)
+		return nil, fmt.Errorf("%w %q in %s; registered: %s (%s)",
+			ErrUnknownScheme, u.Scheme, Redact(u), strings.Join(Schemes(), ", "), schemeHint(u.Scheme))
 	}
 	busOpts, err := takeBusParams(u)
 	if err != nil {
@@ -106,59 +112,42 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (Bus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("busway: open %s: %w", Redact(u), err)
 	}
-	return newBus(conn, append(busOpts, opts...)...), nil
+	return New(conn, append(busOpts, opts...)...), nil
 }
 
 // takeBusParams removes the bus-level query parameters from u and returns
-// them as options.
+// them as options. The other parameters stay as written.
 func takeBusParams(u *url.URL) ([]Option, error) {
-	q := u.Query()
 	var opts []Option
-	switch f := q.Get("format"); f {
-	case "", "binary":
-	case "structured":
-		opts = append(opts, WithStructured())
-	default:
-		return nil, fmt.Errorf("%w: format=%q; want binary or structured", ErrInvalidURL, f)
+	var keep []string
+	for _, p := range splitQuery(u.RawQuery) {
+		k, v, _ := strings.Cut(p, "=")
+		k, _ = url.QueryUnescape(k)
+		v, _ = url.QueryUnescape(v)
+		switch k {
+		case "format":
+			switch v {
+			case "", "binary":
+			case "structured":
+				opts = append(opts, Structured())
+			default:
+				return nil, fmt.Errorf("%w: format=%q; want binary or structured", ErrInvalidURL, v)
+			}
+		case "source":
+			if v != "" {
+				opts = append(opts, Source(v))
+			}
+		default:
+			keep = append(keep, p)
+		}
 	}
-	if src := q.Get("source"); src != "" {
-		opts = append(opts, WithSource(src))
-	}
-	q.Del("format")
-	q.Del("source")
-	u.RawQuery = q.Encode()
+	u.RawQuery = strings.Join(keep, "&")
 	return opts, nil
 }
 
-// secretParams are query parameter names whose values Redact hides.
-var secretParams = []string{"password", "pass", "token", "nkey", "seed", "creds", "secret", "jwt", "key"}
-
-// Redact returns u as a string with credentials hidden: the user info
-// (user, password, or a token in the user position) and the values of
-// query parameters that look like secrets. Use it whenever a bus URL is
-// logged or put in an error.
-func Redact(u *url.URL) string {
-	c := *u
-	if c.User != nil {
-		c.User = url.User("REDACTED")
+func splitQuery(raw string) []string {
+	if raw == "" {
+		return nil
 	}
-	q := c.Query()
-	for k := range q {
-		if slices.Contains(secretParams, strings.ToLower(k)) {
-			q.Set(k, "REDACTED")
-		}
-	}
-	c.RawQuery = q.Encode()
-	return c.String()
-}
-
-// redactParseError describes a URL parse failure without echoing a URL
-// that may hold credentials: the parser's detail is kept only when the URL
-// has no user info.
-func redactParseError(err error, raw string) string {
-	var ue *url.Error
-	if errors.As(err, &ue) && !strings.Contains(raw, "@") {
-		return ue.Err.Error()
-	}
-	return "malformed URL; details hidden because it may hold credentials"
+	return strings.Split(raw, "&")
 }

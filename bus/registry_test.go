@@ -83,12 +83,44 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// TestOpenEmptyURLWithoutDefault: with no backend registered for
-// DefaultScheme (package embedded is not imported here), an empty URL is an
+// TestOpenEmptyURLWithoutDefault: with no backend registered as the
+// default (package embedded is not imported here), an empty URL is an
 // error that says how to get the default.
 func TestOpenEmptyURLWithoutDefault(t *testing.T) {
-	require.NotContains(t, bus.Schemes(), bus.DefaultScheme)
+	require.NotContains(t, bus.Schemes(), "embedded")
 	_, err := bus.Open(t.Context(), "")
 	require.ErrorIs(t, err, bus.ErrInvalidURL)
 	assert.Contains(t, err.Error(), "backends/natsbus/embedded")
+}
+
+// TestOpenUnknownSchemeHints: the hint is right for every scheme: Busway's
+// own backends name their real package, a typo names the scheme meant,
+// and anything else gets the general rule.
+func TestOpenUnknownSchemeHints(t *testing.T) {
+	cases := map[string]string{
+		"jetstream://h:4222?stream=S": `"github.com/busway/busway/backends/natsbus" registers jetstream://`,
+		"nats://h:4222":               `"github.com/busway/busway/backends/natsbus" registers nats://`,
+		"embedded://":                 `"github.com/busway/busway/backends/natsbus/embedded" registers embedded://`,
+		"nat://h:4222":                "did you mean nats://?",
+		"regtst://x":                  "did you mean regtest://?",
+		"kafka://broker:9092":         "import the backend package that registers it",
+	}
+	for raw, want := range cases {
+		_, err := bus.Open(t.Context(), raw)
+		require.ErrorIs(t, err, bus.ErrUnknownScheme, raw)
+		assert.Contains(t, err.Error(), want, raw)
+		assert.NotContains(t, err.Error(), "natbus", raw)
+	}
+}
+
+func TestRegisterDefaultPanics(t *testing.T) {
+	assert.PanicsWithValue(t, "busway: RegisterDefault of unregistered scheme nosuch", func() { bus.RegisterDefault("nosuch") })
+}
+
+// TestRedactKeepsQueryAsWritten: errors show the URL's parameters as the
+// user wrote them, with secrets hidden.
+func TestRedactKeepsQueryAsWritten(t *testing.T) {
+	u, err := url.Parse("jetstream://h:4222?stream=S&subjects=orders.>,billing.>&token=abc")
+	require.NoError(t, err)
+	assert.Equal(t, "jetstream://h:4222?stream=S&subjects=orders.>,billing.>&token=REDACTED", bus.Redact(u))
 }

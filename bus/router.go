@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/busway/busway/bus/driver"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/busway/busway/bus/driver"
 )
 
 // Router runs a set of handlers on one Subscriber until its context ends,
@@ -47,12 +48,14 @@ const DefaultDrainTimeout = 30 * time.Second
 // context ends. Handlers still running then see their context cancelled.
 func DrainTimeout(d time.Duration) RouterOption { return func(r *Router) { r.drainTimeout = d } }
 
-// RouterLogger sets the router's logger (default slog.Default()).
-func RouterLogger(l *slog.Logger) RouterOption { return func(r *Router) { r.logger = l } }
-
-// NewRouter returns a Router that subscribes through sub, usually a Bus.
+// NewRouter returns a Router that subscribes through sub, usually a *Bus.
+// It logs through the Bus's logger (see Logger), or slog.Default() when
+// sub is not a *Bus.
 func NewRouter(sub Subscriber, opts ...RouterOption) *Router {
 	r := &Router{sub: sub, drainTimeout: DefaultDrainTimeout, logger: slog.Default(), running: make(chan struct{})}
+	if b, ok := sub.(*Bus); ok {
+		r.logger = b.logger()
+	}
 	for _, o := range opts {
 		o(r)
 	}
@@ -108,7 +111,7 @@ func (r *Router) Run(ctx context.Context) error {
 
 	subs := make([]*Subscription, 0, len(routes))
 	for _, rt := range routes {
-		opts := append([]SubscribeOption{Use(mw...)}, rt.opts...)
+		opts := append([]SubscribeOption{Wrap(mw...)}, rt.opts...)
 		s, err := r.sub.Subscribe(ctx, rt.pattern, rt.h, opts...)
 		if err != nil {
 			return errors.Join(err, r.drain(subs))

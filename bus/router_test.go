@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/busway/busway/backends/membus"
 	"github.com/busway/busway/bus"
@@ -13,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func openMem(t *testing.T) bus.Bus {
+func openMem(t *testing.T) *bus.Bus {
 	t.Helper()
 	b, err := bus.Open(context.Background(), "mem://")
 	require.NoError(t, err)
@@ -61,7 +60,7 @@ func TestRouterMiddlewareOrder(t *testing.T) {
 		order = append(order, "handler")
 		close(done)
 		return nil
-	}, bus.Use(mark("route")))
+	}, bus.Wrap(mark("route")))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go r.Run(ctx)
@@ -75,7 +74,7 @@ func TestPublishHook(t *testing.T) {
 	conn, err := membus.Open(membus.Options{})
 	require.NoError(t, err)
 	type key struct{}
-	b := bus.New(conn, bus.WithPublishHook(func(ctx context.Context, m *bus.Message) {
+	b := bus.New(conn, bus.PublishHook(func(ctx context.Context, m *bus.Message) {
 		if v, ok := ctx.Value(key{}).(string); ok {
 			m.Event.Extensions = map[string]string{"tenant": v}
 		}
@@ -142,16 +141,16 @@ func TestTypedJSONMalformedIsPermanent(t *testing.T) {
 	_, err = b.Subscribe(ctx, "orders.typed", bus.JSON(func(context.Context, *bus.Message, order) error {
 		calls++
 		return nil
-	}), bus.DeadLetter("dead.orders"), bus.Backoff(func(int) time.Duration { return 0 }))
+	}), bus.DeadLetter("dead.orders"), bus.RetryBackoff(nil))
 	require.NoError(t, err)
 
 	bad := bus.NewMessage("orders.typed", "order.v1", []byte(`{"id":"not a number"}`))
 	bad.Event.DataContentType = "application/json"
 	require.NoError(t, b.Publish(ctx, bad))
 	d := <-dead
-	assert.Equal(t, "true", d.GetHeader(bus.DeadLetterPermanentHeader))
-	assert.Equal(t, "1", d.GetHeader(bus.DeadLetterAttemptsHeader), "never retried")
-	assert.Contains(t, d.GetHeader(bus.DeadLetterReasonHeader), "malformed")
+	assert.Equal(t, "true", d.Header.Get(bus.DeadLetterPermanentHeader))
+	assert.Equal(t, "1", d.Header.Get(bus.DeadLetterAttemptsHeader), "never retried")
+	assert.Contains(t, d.Header.Get(bus.DeadLetterReasonHeader), "malformed")
 	assert.Equal(t, bad.Event.Data, d.Event.Data, "original bytes kept")
 	assert.Zero(t, calls)
 }

@@ -73,11 +73,11 @@ func (s *Subscription) nak(ctx context.Context, acker driver.Acker, attempt int)
 func (s *Subscription) delay(attempt int) (d time.Duration) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.b.logger().Error("busway: Backoff function panicked; redelivering without delay", "panic", r)
+			s.b.logger().Error("busway: Backoff.Delay panicked; redelivering without delay", "panic", r)
 			d = 0
 		}
 	}()
-	return s.cfg.backoff(attempt)
+	return s.cfg.backoff.Delay(attempt)
 }
 
 // fail handles a final failure: dead-letter, or terminate and log.
@@ -142,7 +142,7 @@ func (s *Subscription) deadLetter(ctx context.Context, m *Message, cause error, 
 	if m.Event.ID != "" && s.b.dedup {
 		// Deduplicated as its own message (see deadLetterKey), never as
 		// a copy of the original.
-		dm.ID = dedupID(m.Event.Source, m.Event.ID, "dead-letter", s.dlKey)
+		dm.ID = driver.DedupID(m.Event.Source, m.Event.ID, "dead-letter", s.dlKey)
 	}
 	err := s.b.conn.Publish(ctx, dm)
 	if errors.Is(err, ErrPayloadTooLarge) {

@@ -20,7 +20,7 @@ import (
 func TestTooLargeToDeadLetterIsTerminated(t *testing.T) {
 	ctx := context.Background()
 	logs := &syncbuf.Buffer{}
-	b, err := bus.Open(ctx, "mem://?max_payload=800", bus.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	b, err := bus.Open(ctx, "mem://?max_payload=800", bus.Logger(slog.New(slog.NewTextHandler(logs, nil))))
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close(ctx) })
 
@@ -36,7 +36,7 @@ func TestTooLargeToDeadLetterIsTerminated(t *testing.T) {
 			return nil
 		}
 		return bus.Permanent(errors.New("cannot process"))
-	}), bus.DeadLetter("big.dead"), bus.Backoff(func(int) time.Duration { return 0 }))
+	}), bus.DeadLetter("big.dead"), bus.RetryBackoff(nil))
 	require.NoError(t, err)
 
 	// Fill the message to just under the limit with its own headers.
@@ -75,7 +75,7 @@ func TestFailedRespondStillAnswers(t *testing.T) {
 	_, err = b.Request(rctx, bus.NewMessage("svc.big", "req.v1", nil))
 	var remote *bus.RemoteError
 	require.ErrorAs(t, err, &remote)
-	assert.Contains(t, remote.Message, "too large")
+	assert.Contains(t, remote.Reason, "too large")
 	assert.NoError(t, rctx.Err(), "answered before the deadline")
 }
 

@@ -15,10 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func quiet() bus.Option { return bus.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))) }
+func quiet() bus.Option { return bus.Logger(slog.New(slog.NewTextHandler(io.Discard, nil))) }
 
 // openPair opens two buses on one named mem broker.
-func openPair(t *testing.T, query string) (bus.Bus, bus.Bus) {
+func openPair(t *testing.T, query string) (*bus.Bus, *bus.Bus) {
 	t.Helper()
 	url := "mem://" + t.Name() + query
 	a, err := bus.Open(context.Background(), url, quiet())
@@ -86,7 +86,7 @@ func TestDeadLetterFailureHandsBack(t *testing.T) {
 			close(block) // make room once a dead-letter publish has failed
 		}
 		return bus.Permanent(errors.New("bad job"))
-	}), bus.DeadLetter("w.dead"), bus.Backoff(func(int) time.Duration { return 0 }))
+	}), bus.DeadLetter("w.dead"), bus.RetryBackoff(nil))
 	require.NoError(t, err)
 	job := bus.NewMessage("w.jobs", "job.v1", []byte("payload"))
 	require.NoError(t, watcher.Publish(context.Background(), job))
@@ -99,10 +99,10 @@ func TestDeadLetterFailureHandsBack(t *testing.T) {
 		}
 	}
 	assert.Equal(t, job.Event.ID, got.Event.ID)
-	assert.Equal(t, "payload", string(got.Data()), "original bytes")
+	assert.Equal(t, "payload", string(got.Event.Data), "original bytes")
 	n := attempts.Load()
 	assert.GreaterOrEqual(t, n, int64(2), "the failed dead-letter publish handed the message back")
-	assert.Equal(t, fmt.Sprint(n), got.GetHeader(bus.DeadLetterAttemptsHeader), "dead-lettered on the last attempt")
+	assert.Equal(t, fmt.Sprint(n), got.Header.Get(bus.DeadLetterAttemptsHeader), "dead-lettered on the last attempt")
 
 	require.NoError(t, watcher.Publish(context.Background(), bus.NewMessage("w.dead", "sentinel.v1", nil)))
 	assert.Equal(t, "sentinel.v1", (<-dead).Event.Type, "acked after the dead-letter publish: no second copy")
@@ -119,9 +119,9 @@ func TestPanicReplyHasNoStack(t *testing.T) {
 	_, err = b.Request(context.Background(), bus.NewMessage("svc.boom", "req.v1", nil))
 	var remote *bus.RemoteError
 	require.ErrorAs(t, err, &remote)
-	assert.Contains(t, remote.Message, "kaboom")
-	assert.NotContains(t, remote.Message, "goroutine")
-	assert.NotContains(t, remote.Message, ".go:")
+	assert.Contains(t, remote.Reason, "kaboom")
+	assert.NotContains(t, remote.Reason, "goroutine")
+	assert.NotContains(t, remote.Reason, ".go:")
 }
 
 // A second Close waits for the first instead of returning early.

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sync"
 
 	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/bus/subject"
 )
 
 // Subscription is a live subscription started by Subscriber.Subscribe.
+//
+// The zero value is a valid Subscription with nothing behind it: Drain
+// returns nil at once. A fake Subscriber in a test can return one.
 type Subscription struct {
-	b       *busImpl
+	b       *Bus
 	pattern string
 	cfg     subConfig
 	handler Handler // the user handler wrapped in its middleware
@@ -23,16 +26,18 @@ type Subscription struct {
 	// message is still settled after a hard stop.
 	settleCtx context.Context
 
-	dlKey     string // see deadLetterKey
-	ds        driver.Subscription
-	drainOnce sync.Once
-	drainDone chan struct{} // closed when the first Drain has finished
-	drainErr  error
+	dlKey string // see deadLetterKey
+	ds    driver.Subscription
+	drain driver.Once
 }
 
-// Subscribe implements Subscriber.
-func (b *busImpl) Subscribe(ctx context.Context, pattern string, h Handler, opts ...SubscribeOption) (*Subscription, error) {
-	if err := ValidatePattern(pattern); err != nil {
+// Subscribe implements Subscriber: it delivers messages whose subject
+// matches pattern to h until the subscription is drained or the bus
+// closed. ctx bounds the subscribe call itself; its values (not its
+// cancellation) reach the handlers. Options set the group, concurrency,
+// middleware, dead-letter subject and retry policy.
+func (b *Bus) Subscribe(ctx context.Context, pattern string, h Handler, opts ...SubscribeOption) (*Subscription, error) {
+	if err := subject.ValidatePattern(pattern); err != nil {
 		return nil, err
 	}
 	if h == nil {
@@ -43,11 +48,11 @@ func (b *busImpl) Subscribe(ctx context.Context, pattern string, h Handler, opts
 		o(&cfg)
 	}
 	if cfg.deadLetter != "" {
-		if err := ValidateSubject(cfg.deadLetter); err != nil {
+		if err := subject.Validate(cfg.deadLetter); err != nil {
 			return nil, fmt.Errorf("dead-letter subject: %w", err)
 		}
 	}
-	s := &Subscription{b: b, pattern: pattern, cfg: cfg, handler: Chain(h, cfg.middleware...), drainDone: make(chan struct{})}
+	s := &Subscription{b: b, pattern: pattern, cfg: cfg, handler: Chain(h, cfg.middleware...)}
 	if cfg.deadLetter != "" && b.dedup {
 		s.dlKey = deadLetterKey(cfg.group, pattern)
 	}
@@ -59,19 +64,16 @@ func (b *busImpl) Subscribe(ctx context.Context, pattern string, h Handler, opts
 	}
 	ds, err := b.conn.Subscribe(ctx, driver.SubscribeOptions{
 		Subject: pattern, Group: cfg.group, Concurrency: cfg.concurrency,
+		MaxAttempts: max(cfg.maxAttempts, 0), DeadLetter: cfg.deadLetter,
 	}, s.dispatch)
 	if err != nil {
 		s.cancel()
 		return nil, fmt.Errorf("busway: subscribe to %q: %w", pattern, err)
 	}
 	s.ds = ds
-	b.mu.Lock()
-	if b.closing.Load() { // Close began during the driver call: undo
-		b.mu.Unlock()
+	if err := b.subs.Add(s, nil); err != nil { // Close began during the driver call: undo
 		return nil, errors.Join(ErrClosed, s.Drain(ctx))
 	}
-	b.subs[s] = struct{}{}
-	b.mu.Unlock()
 	return s, nil
 }
 
@@ -86,25 +88,21 @@ func (s *Subscription) Pattern() string { return s.pattern }
 // that backends that redeliver deliver them again. A second Drain waits
 // for the first, bounded by its own ctx, and returns the first's result.
 func (s *Subscription) Drain(ctx context.Context) error {
-	first := false
-	s.drainOnce.Do(func() { first = true })
-	if !first {
-		select {
-		case <-s.drainDone:
-			return s.drainErr
-		case <-ctx.Done():
-			return fmt.Errorf("busway: drain of %q: %w", s.pattern, ctx.Err())
+	return s.drain.Do(ctx, "drain of "+s.pattern, func(ctx context.Context) error {
+		if s.ds == nil {
+			return nil // a zero Subscription: nothing behind it
 		}
-	}
-	stop := context.AfterFunc(ctx, s.cancel)
-	s.drainErr = s.ds.Drain(ctx)
-	stop()
-	s.cancel()
-	s.b.mu.Lock()
-	delete(s.b.subs, s)
-	s.b.mu.Unlock()
-	close(s.drainDone)
-	return s.drainErr
+		stop := context.AfterFunc(ctx, s.cancel)
+		err := s.ds.Drain(ctx)
+		if !stop() && err == nil {
+			// The deadline passed and handlers were cancelled, even if the
+			// backend finished on its own in the same moment.
+			err = fmt.Errorf("busway: drain of %q: %w", s.pattern, ctx.Err())
+		}
+		s.cancel()
+		s.b.subs.Remove(s)
+		return err
+	})
 }
 
 // stopped reports whether the subscription was torn down hard: its
@@ -113,7 +111,7 @@ func (s *Subscription) stopped() bool { return s.ctx.Err() != nil }
 
 // dispatch is the driver callback: decode, run the handler chain, settle.
 // After a hard stop it runs no handler: the message is handed back.
-func (s *Subscription) dispatch(_ context.Context, dm *driver.Message) {
+func (s *Subscription) dispatch(dm *driver.Message) {
 	if s.stopped() {
 		s.handBack(dm)
 		return
@@ -161,7 +159,7 @@ func (s *Subscription) answerFailedRequest(m *Message, err error) {
 		return
 	}
 	reply := NewMessage(m.raw.Reply, "io.busway.error", nil)
-	reply.SetHeader(ErrorHeader, flatten(err.Error(), maxReasonLen)) // panics: no stack
+	reply.Header.Set(ErrorHeader, flatten(err.Error(), maxReasonLen)) // panics: no stack
 	dm, encErr := s.b.encode(s.ctx, reply)
 	if encErr == nil {
 		encErr = s.b.conn.Publish(s.ctx, dm)

@@ -20,7 +20,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		name string
 		mw   bus.Middleware
 	}{
-		{"Retry", middleware.Retry(middleware.RetryConfig{MaxRetries: 3, InitialInterval: time.Millisecond})},
+		{"Retry", middleware.Retry(middleware.RetryConfig{MaxRetries: 3, Backoff: bus.ConstantBackoff(time.Millisecond)})},
 		{"Timeout", middleware.Timeout(time.Second)},
 		{"Correlation", middleware.Correlation()},
 		{"Logging/discarded", middleware.Logging(quiet)},

@@ -74,7 +74,7 @@ func TestCorrelationPropagatesThroughBus(t *testing.T) {
 	}
 	shipped := make(chan seen, 1)
 	billedIDs := make(chan string, 1)
-	mw := bus.Use(middleware.Correlation())
+	mw := bus.Wrap(middleware.Correlation())
 	_, err := b.Subscribe(ctx, "orders.created", forward("orders.billed", "com.example.order.billed.v1"), mw)
 	require.NoError(t, err)
 	_, err = b.Subscribe(ctx, "orders.billed", bus.Chain(forward("orders.shipped", "com.example.order.shipped.v1"),
@@ -112,7 +112,7 @@ func TestCorrelationFollowUpNamesFirstEvent(t *testing.T) {
 		out := bus.NewMessage("orders.billed", "com.example.order.billed.v1", nil)
 		middleware.Correlate(ctx, out)
 		return b.Publish(ctx, out)
-	}), bus.Use(middleware.Correlation()))
+	}), bus.Wrap(middleware.Correlation()))
 	require.NoError(t, err)
 	billed := collect(t, b, "orders.billed")
 

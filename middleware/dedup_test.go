@@ -181,7 +181,7 @@ func TestDedupSkipsRedeliveryOnBus(t *testing.T) {
 	}
 	h := &counter{}
 	_, err := b.Subscribe(context.Background(), "orders.>", h, noBackoff,
-		bus.Use(observe(results), failAfterFirst, middleware.Dedup(middleware.DedupConfig{})))
+		bus.Wrap(observe(results), failAfterFirst, middleware.Dedup(middleware.DedupConfig{})))
 	require.NoError(t, err)
 	require.NoError(t, b.Publish(context.Background(), event("e1")))
 
@@ -199,7 +199,7 @@ func TestDedupSkipsRepublishedEventOnBus(t *testing.T) {
 	results := make(chan result, 4)
 	h := &counter{}
 	_, err := b.Subscribe(context.Background(), "orders.>", h,
-		bus.Use(observe(results), middleware.Dedup(middleware.DedupConfig{})))
+		bus.Wrap(observe(results), middleware.Dedup(middleware.DedupConfig{})))
 	require.NoError(t, err)
 	m := event("e1")
 	require.NoError(t, b.Publish(context.Background(), m))

@@ -11,17 +11,20 @@
 //	r.Handle("orders.*.created", h,
 //		bus.Group("billing"),
 //		bus.DeadLetter("dlq.billing"),
-//		bus.Use(
+//		bus.Wrap(
 //			middleware.Validate(checkOrder),
 //			middleware.Dedup(middleware.DedupConfig{TTL: 10 * time.Minute}),
-//			middleware.Retry(middleware.RetryConfig{MaxRetries: 2, InitialInterval: 50 * time.Millisecond}),
+//			middleware.Retry(middleware.RetryConfig{
+//				MaxRetries: 2,
+//				Backoff:    bus.ExponentialBackoff{InitialInterval: 50 * time.Millisecond, RandomizationFactor: 0.2},
+//			}),
 //			middleware.Timeout(5*time.Second),
 //		))
 //
 // # Ordering
 //
 // The first middleware given is the outermost: it sees the message first
-// and the handler's result last (bus.Chain, Router.Use and bus.Use all
+// and the handler's result last (bus.Chain, Router.Use and bus.Wrap all
 // follow this rule; router-wide middleware wraps per-route middleware).
 // Choose the order on purpose:
 //
@@ -48,7 +51,8 @@
 //   - classifies errors: nil acknowledges; an error wrapped with
 //     bus.Permanent (or wrapping bus.ErrMalformed) is final; any other error
 //     is retryable.
-//   - redelivers a retryable failure with backoff, on backends that
+//   - redelivers a retryable failure after a delay (bus.RetryBackoff; the
+//     same bus.Backoff type that Retry takes), on backends that
 //     redeliver (mem, JetStream), up to the subscription's bus.MaxAttempts
 //     deliveries.
 //   - dead-letters a message that failed for good (bus.DeadLetter), keeping

@@ -20,7 +20,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	b := bus.New(conn, bus.WithSource("/shop"))
+	b := bus.New(conn, bus.Source("/shop"))
 	defer b.Close(context.Background())
 
 	done := make(chan struct{})
@@ -34,7 +34,7 @@ func Example() {
 		return nil
 	}
 	requireData := func(m *bus.Message) error {
-		if len(m.Data()) == 0 {
+		if len(m.Event.Data) == 0 {
 			return errors.New("empty order")
 		}
 		return nil
@@ -42,9 +42,9 @@ func Example() {
 
 	r := bus.NewRouter(b)
 	r.Use(middleware.Correlation())
-	r.HandleFunc("orders.*.created", handle, bus.Use(
+	r.HandleFunc("orders.*.created", handle, bus.Wrap(
 		middleware.Validate(requireData),
-		middleware.Retry(middleware.RetryConfig{MaxRetries: 2, InitialInterval: time.Millisecond}),
+		middleware.Retry(middleware.RetryConfig{MaxRetries: 2, Backoff: bus.ConstantBackoff(time.Millisecond)}),
 		middleware.Timeout(time.Second),
 	))
 	ctx, stop := context.WithCancel(context.Background())
@@ -76,10 +76,12 @@ func ExampleRetry() {
 		return nil
 	})
 	retry := middleware.Retry(middleware.RetryConfig{
-		MaxRetries:          5,
-		InitialInterval:     time.Millisecond,
-		MaxInterval:         10 * time.Millisecond,
-		RandomizationFactor: 0.2,
+		MaxRetries: 5,
+		Backoff: bus.ExponentialBackoff{
+			InitialInterval:     time.Millisecond,
+			MaxInterval:         10 * time.Millisecond,
+			RandomizationFactor: 0.2,
+		},
 		OnRetry: func(attempt int, err error) {
 			fmt.Printf("attempt %d failed: %v\n", attempt, err)
 		},
@@ -186,7 +188,7 @@ func ExampleFilter() {
 func ExampleValidate() {
 	h := bus.HandlerFunc(func(context.Context, *bus.Message) error { return nil })
 	nonEmpty := middleware.Validate(func(m *bus.Message) error {
-		if len(m.Data()) == 0 {
+		if len(m.Event.Data) == 0 {
 			return errors.New("empty data")
 		}
 		return nil

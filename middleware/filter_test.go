@@ -48,7 +48,7 @@ func TestValidateDeadLettersOnBus(t *testing.T) {
 	dlq := collect(t, b, "dlq.orders")
 	h := &counter{}
 	_, err := b.Subscribe(context.Background(), "orders.>", h, noBackoff, bus.DeadLetter("dlq.orders"),
-		bus.Use(
+		bus.Wrap(
 			middleware.Validate(func(*bus.Message) error { return errNoCustomer }),
 			middleware.Retry(middleware.RetryConfig{MaxRetries: 3}),
 		))
@@ -57,8 +57,8 @@ func TestValidateDeadLettersOnBus(t *testing.T) {
 
 	dead := recv(t, dlq)
 	assert.Equal(t, "e1", dead.Event.ID)
-	assert.Equal(t, "1", dead.GetHeader(bus.DeadLetterAttemptsHeader))
-	assert.Equal(t, "true", dead.GetHeader(bus.DeadLetterPermanentHeader))
-	assert.Contains(t, dead.GetHeader(bus.DeadLetterReasonHeader), "customer is required")
+	assert.Equal(t, "1", dead.Header.Get(bus.DeadLetterAttemptsHeader))
+	assert.Equal(t, "true", dead.Header.Get(bus.DeadLetterPermanentHeader))
+	assert.Contains(t, dead.Header.Get(bus.DeadLetterReasonHeader), "customer is required")
 	assert.Zero(t, h.calls())
 }

@@ -127,7 +127,7 @@ func TestLoggingOnBus(t *testing.T) {
 		return nil
 	}}
 	_, err := b.Subscribe(context.Background(), "orders.>", h, noBackoff,
-		bus.Use(observe(results), middleware.Logging(logger)))
+		bus.Wrap(observe(results), middleware.Logging(logger)))
 	require.NoError(t, err)
 	require.NoError(t, b.Publish(context.Background(), event("e1")))
 	recv(t, results)

@@ -19,17 +19,17 @@ func TestMain(m *testing.M) {
 
 // newBus returns a bus over a private in-memory broker, closed when the test
 // ends. Redelivery is immediate so tests never wait on a backoff.
-func newBus(t *testing.T) bus.Bus {
+func newBus(t *testing.T) *bus.Bus {
 	t.Helper()
 	conn, err := membus.Open(membus.Options{})
 	require.NoError(t, err)
-	b := bus.New(conn, bus.WithSource("/test"), bus.WithLogger(slog.New(slog.DiscardHandler)))
+	b := bus.New(conn, bus.Source("/test"), bus.Logger(slog.New(slog.DiscardHandler)))
 	t.Cleanup(func() { require.NoError(t, b.Close(context.Background())) })
 	return b
 }
 
 // noBackoff makes the bus redeliver at once.
-var noBackoff = bus.Backoff(func(int) time.Duration { return 0 })
+var noBackoff = bus.RetryBackoff(nil)
 
 // result is what observe reports for each delivery.
 type result struct {
@@ -64,7 +64,7 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 
 // collect subscribes to pattern and sends every message it gets to the
 // returned channel.
-func collect(t *testing.T, b bus.Bus, pattern string) <-chan *bus.Message {
+func collect(t *testing.T, b *bus.Bus, pattern string) <-chan *bus.Message {
 	t.Helper()
 	ch := make(chan *bus.Message, 16)
 	_, err := b.Subscribe(context.Background(), pattern, bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {

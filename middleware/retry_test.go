@@ -49,7 +49,8 @@ func TestRetrySucceedsAfterTransientFailures(t *testing.T) {
 		}
 		return nil
 	}}
-	cfg := middleware.RetryConfig{MaxRetries: 5, InitialInterval: time.Millisecond, RandomizationFactor: 0.5}
+	cfg := middleware.RetryConfig{MaxRetries: 5,
+		Backoff: bus.ExponentialBackoff{InitialInterval: time.Millisecond, RandomizationFactor: 0.5}}
 	err := middleware.Retry(cfg)(h).Handle(context.Background(), event("e1"))
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 2, 3}, attempts, "RetryAttempt numbers each attempt")
@@ -76,9 +77,9 @@ func TestRetryStopsWhenContextEndsDuringDelay(t *testing.T) {
 	defer cancel()
 	h := &counter{fn: func(context.Context, int) error { return errTransient }}
 	cfg := middleware.RetryConfig{
-		MaxRetries:      3,
-		InitialInterval: time.Hour, // the cancellation must cut this delay short
-		OnRetry:         func(int, error) { cancel() },
+		MaxRetries: 3,
+		Backoff:    bus.ConstantBackoff(time.Hour), // the cancellation must cut this delay short
+		OnRetry:    func(int, error) { cancel() },
 	}
 	done := make(chan error, 1)
 	go func() { done <- middleware.Retry(cfg)(h).Handle(ctx, event("e1")) }()
@@ -105,7 +106,7 @@ func TestRetryStopsWhenContextEndsDuringAttempt(t *testing.T) {
 
 func TestRetryMaxElapsedTime(t *testing.T) {
 	h := &counter{fn: func(context.Context, int) error { return errTransient }}
-	cfg := middleware.RetryConfig{MaxRetries: 3, InitialInterval: time.Hour, MaxElapsedTime: time.Minute}
+	cfg := middleware.RetryConfig{MaxRetries: 3, Backoff: bus.ConstantBackoff(time.Hour), MaxElapsedTime: time.Minute}
 	err := middleware.Retry(cfg)(h).Handle(context.Background(), event("e1"))
 	assert.Equal(t, 1, h.calls(), "no retry whose delay would end past MaxElapsedTime")
 	assert.Equal(t, errTransient, err, "the last error, unwrapped")
@@ -115,11 +116,58 @@ func TestRetryDelaysAreCapped(t *testing.T) {
 	// With MaxInterval below InitialInterval every delay is MaxInterval:
 	// a 1h initial interval would hang the test if the cap were ignored.
 	h := &counter{fn: func(context.Context, int) error { return errTransient }}
-	cfg := middleware.RetryConfig{MaxRetries: 2, InitialInterval: time.Hour, MaxInterval: time.Millisecond}
+	cfg := middleware.RetryConfig{MaxRetries: 2,
+		Backoff: bus.ExponentialBackoff{InitialInterval: time.Hour, MaxInterval: time.Millisecond}}
 	done := make(chan error, 1)
 	go func() { done <- middleware.Retry(cfg)(h).Handle(context.Background(), event("e1")) }()
 	assert.ErrorIs(t, recv(t, done), errTransient)
 	assert.Equal(t, 3, h.calls())
+}
+
+// TestRetryAsksBackoffForEachRetry: the delay before retry n is
+// Backoff.Delay(n), asked once per retry, before OnRetry; a delay of 0 or
+// less means no wait.
+func TestRetryAsksBackoffForEachRetry(t *testing.T) {
+	h := &counter{fn: func(context.Context, int) error { return errTransient }}
+	var events []string
+	cfg := middleware.RetryConfig{
+		MaxRetries: 3,
+		Backoff: bus.BackoffFunc(func(n int) time.Duration {
+			events = append(events, fmt.Sprintf("delay %d", n))
+			return -time.Duration(n) // no wait, and no panic on a negative delay
+		}),
+		OnRetry: func(attempt int, err error) { events = append(events, fmt.Sprintf("retry after %d", attempt)) },
+	}
+	err := middleware.Retry(cfg)(h).Handle(context.Background(), event("e1"))
+	assert.ErrorIs(t, err, errTransient)
+	assert.Equal(t, 4, h.calls())
+	assert.Equal(t, []string{
+		"delay 1", "retry after 1",
+		"delay 2", "retry after 2",
+		"delay 3", "retry after 3",
+	}, events)
+}
+
+// TestRetryWaitsTheBackoffDelay: Retry waits the delay Backoff gives
+// before each retry, measured from the failure to the next attempt.
+func TestRetryWaitsTheBackoffDelay(t *testing.T) {
+	const d = 20 * time.Millisecond
+	var failed time.Time
+	var gaps []time.Duration
+	h := &counter{fn: func(_ context.Context, call int) error {
+		if call > 1 {
+			gaps = append(gaps, time.Since(failed))
+		}
+		failed = time.Now()
+		return errTransient
+	}}
+	cfg := middleware.RetryConfig{MaxRetries: 2, Backoff: bus.ConstantBackoff(d)}
+	err := middleware.Retry(cfg)(h).Handle(context.Background(), event("e1"))
+	assert.ErrorIs(t, err, errTransient)
+	require.Len(t, gaps, 2)
+	for i, g := range gaps {
+		assert.GreaterOrEqual(t, g, d, "retry %d came before its delay", i+1)
+	}
 }
 
 // On a subscription without redelivery (MaxAttempts 1, as on core NATS),
@@ -134,7 +182,7 @@ func TestRetryOnBusWithoutRedelivery(t *testing.T) {
 		return nil
 	}}
 	_, err := b.Subscribe(context.Background(), "orders.>", h, bus.MaxAttempts(1),
-		bus.Use(observe(results), middleware.Retry(middleware.RetryConfig{MaxRetries: 2})))
+		bus.Wrap(observe(results), middleware.Retry(middleware.RetryConfig{MaxRetries: 2})))
 	require.NoError(t, err)
 	require.NoError(t, b.Publish(context.Background(), bus.NewMessage("orders.created", "t.v1", nil)))
 
@@ -154,13 +202,13 @@ func TestRetryComposesWithBusRedelivery(t *testing.T) {
 	}}
 	_, err := b.Subscribe(context.Background(), "orders.>", h,
 		bus.MaxAttempts(2), noBackoff, bus.DeadLetter("dlq.orders"),
-		bus.Use(middleware.Retry(middleware.RetryConfig{MaxRetries: 1})))
+		bus.Wrap(middleware.Retry(middleware.RetryConfig{MaxRetries: 1})))
 	require.NoError(t, err)
 	require.NoError(t, b.Publish(context.Background(), bus.NewMessage("orders.created", "t.v1", nil)))
 
 	dead := recv(t, dlq)
 	assert.Equal(t, 4, h.calls(), "2 deliveries x 2 attempts")
-	assert.Equal(t, "2", dead.GetHeader(bus.DeadLetterAttemptsHeader))
-	assert.Equal(t, "false", dead.GetHeader(bus.DeadLetterPermanentHeader))
-	assert.Equal(t, "call 4: transient", dead.GetHeader(bus.DeadLetterReasonHeader))
+	assert.Equal(t, "2", dead.Header.Get(bus.DeadLetterAttemptsHeader))
+	assert.Equal(t, "false", dead.Header.Get(bus.DeadLetterPermanentHeader))
+	assert.Equal(t, "call 4: transient", dead.Header.Get(bus.DeadLetterReasonHeader))
 }

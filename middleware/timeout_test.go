@@ -114,7 +114,7 @@ func TestTimeoutOnBusIsRetryable(t *testing.T) {
 		return nil
 	}}
 	_, err := b.Subscribe(context.Background(), "orders.>", h, noBackoff,
-		bus.Use(observe(results), middleware.Timeout(5*time.Millisecond)))
+		bus.Wrap(observe(results), middleware.Timeout(5*time.Millisecond)))
 	require.NoError(t, err)
 	require.NoError(t, b.Publish(context.Background(), bus.NewMessage("orders.created", "t.v1", nil)))
 

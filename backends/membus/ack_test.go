@@ -1,7 +1,6 @@
 package membus
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -29,14 +28,14 @@ func TestNakRedeliversFirstWithAttempt(t *testing.T) {
 	c := open(t, Options{})
 	gate := make(chan struct{})
 	got := make(chan seen, 16)
-	sub := subscribe(t, c, driver.SubscribeOptions{Subject: "n"}, func(ctx context.Context, m *driver.Message) {
+	sub := subscribe(t, c, driver.SubscribeOptions{Subject: "n"}, func(m *driver.Message) {
 		got <- seen{string(m.Data), m.Attempt}
 		if string(m.Data) == "a" && m.Attempt < 3 {
 			<-gate // b and c are queued meanwhile
-			assert.NoError(t, m.Acker.Nak(ctx))
+			assert.NoError(t, m.Acker.Nak(t.Context()))
 			return
 		}
-		assert.NoError(t, m.Acker.Ack(ctx))
+		assert.NoError(t, m.Acker.Ack(t.Context()))
 	})
 	publish(t, c, "n", "a")
 	require.Equal(t, seen{"a", 1}, recv(t, got))
@@ -60,16 +59,16 @@ func TestNakWithDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := open(t, Options{})
 		got := make(chan seen, 16)
-		sub := subscribe(t, c, driver.SubscribeOptions{Subject: "d"}, func(ctx context.Context, m *driver.Message) {
+		sub := subscribe(t, c, driver.SubscribeOptions{Subject: "d"}, func(m *driver.Message) {
 			got <- seen{string(m.Data), m.Attempt}
 			if string(m.Data) == "a" && m.Attempt == 1 {
-				assert.NoError(t, m.Acker.(driver.DelayNaker).NakWithDelay(ctx, time.Second))
+				assert.NoError(t, m.Acker.(driver.DelayNaker).NakWithDelay(t.Context(), time.Second))
 				for _, data := range []string{"b", "c"} {
-					assert.NoError(t, c.Publish(ctx, &driver.Message{Subject: "d", Data: []byte(data)}))
+					assert.NoError(t, c.Publish(t.Context(), &driver.Message{Subject: "d", Data: []byte(data)}))
 				}
 				return
 			}
-			assert.NoError(t, m.Acker.Ack(ctx))
+			assert.NoError(t, m.Acker.Ack(t.Context()))
 		})
 		publish(t, c, "d", "a")
 		for _, want := range []seen{{"a", 1}, {"b", 1}, {"c", 1}, {"a", 2}} {
@@ -83,13 +82,13 @@ func TestNakWithDelay(t *testing.T) {
 func TestTermStopsRedelivery(t *testing.T) {
 	c := open(t, Options{})
 	got := make(chan seen, 16)
-	sub := subscribe(t, c, driver.SubscribeOptions{Subject: "t"}, func(ctx context.Context, m *driver.Message) {
+	sub := subscribe(t, c, driver.SubscribeOptions{Subject: "t"}, func(m *driver.Message) {
 		got <- seen{string(m.Data), m.Attempt}
 		if string(m.Data) == "poison" {
-			assert.NoError(t, m.Acker.(driver.Terminator).Term(ctx, "bad payload"))
+			assert.NoError(t, m.Acker.(driver.Terminator).Term(t.Context(), "bad payload"))
 			return
 		}
-		assert.NoError(t, m.Acker.Ack(ctx))
+		assert.NoError(t, m.Acker.Ack(t.Context()))
 	})
 	publish(t, c, "t", "poison")
 	publish(t, c, "t", "ok")
@@ -103,7 +102,8 @@ func TestUnsettledIsNakAndSettleTwiceFails(t *testing.T) {
 	c := open(t, Options{})
 	ackers := make(chan driver.Acker, 2)
 	got := make(chan seen, 16)
-	sub := subscribe(t, c, driver.SubscribeOptions{Subject: "u"}, func(ctx context.Context, m *driver.Message) {
+	sub := subscribe(t, c, driver.SubscribeOptions{Subject: "u"}, func(m *driver.Message) {
+		ctx := t.Context()
 		got <- seen{string(m.Data), m.Attempt}
 		ackers <- m.Acker
 		if m.Attempt == 1 {
@@ -140,13 +140,13 @@ func TestGroupRedeliveryStaysInGroup(t *testing.T) {
 	acked := make(map[string]int)
 	var wg sync.WaitGroup
 	wg.Add(msgs)
-	h := func(ctx context.Context, m *driver.Message) {
+	h := func(m *driver.Message) {
 		if m.Attempt == 1 {
-			assert.NoError(t, m.Acker.Nak(ctx))
+			assert.NoError(t, m.Acker.Nak(t.Context()))
 			return
 		}
 		assert.Equal(t, 2, m.Attempt)
-		assert.NoError(t, m.Acker.Ack(ctx))
+		assert.NoError(t, m.Acker.Ack(t.Context()))
 		mu.Lock()
 		acked[string(m.Data)]++
 		mu.Unlock()

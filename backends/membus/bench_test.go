@@ -19,8 +19,8 @@ func BenchmarkPublishToHandler(b *testing.B) {
 	defer c.Close(context.Background())
 	var wg sync.WaitGroup
 	_, err = c.Subscribe(b.Context(), driver.SubscribeOptions{Subject: "bench.msgs", Concurrency: 1},
-		func(ctx context.Context, m *driver.Message) {
-			_ = m.Acker.Ack(ctx)
+		func(m *driver.Message) {
+			_ = m.Acker.Ack(context.Background())
 			wg.Done()
 		})
 	if err != nil {

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/busway/busway/bus"
 	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/bus/subject"
 )
 
 // inboxPrefix starts the reply subject of every request, as in nats.go.
@@ -142,12 +142,13 @@ func (b *broker) route(subject string) (*route, chan *driver.Message) {
 	return r, nil
 }
 
-// match computes the route of subject; b.mu must be held (read or write). Group members are
-// grouped by group name across patterns, as nats-server does.
-func (b *broker) match(subject string) *route {
+// match computes the route of subj; b.mu must be held (read or write).
+// Group members are grouped by group name across patterns, as nats-server
+// does.
+func (b *broker) match(subj string) *route {
 	r := &route{}
 	for _, s := range b.subs {
-		if !bus.MatchSubject(s.pattern, subject) {
+		if !subject.Match(s.pattern, subj) {
 			continue
 		}
 		if s.group == "" {

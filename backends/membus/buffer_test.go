@@ -12,18 +12,14 @@ import (
 )
 
 // gated subscribes a handler that reports each message on started and then
-// waits for gate (or its ctx) before acking.
+// waits for gate before acking.
 func gated(t testing.TB, c *Conn, opts driver.SubscribeOptions, gate <-chan struct{}) (driver.Subscription, <-chan string) {
 	started := make(chan string, 1024)
-	sub := subscribe(t, c, opts, func(ctx context.Context, m *driver.Message) {
+	sub := subscribe(t, c, opts, func(m *driver.Message) {
 		started <- string(m.Data)
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return
-		}
+		<-gate
 		if m.Acker != nil {
-			assert.NoError(t, m.Acker.Ack(ctx))
+			assert.NoError(t, m.Acker.Ack(context.Background()))
 		}
 	})
 	return sub, started

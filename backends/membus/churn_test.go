@@ -26,9 +26,9 @@ func TestGroupAccountingUnderChurn(t *testing.T) {
 	var mu sync.Mutex
 	acks := map[int]int{}
 	allAcked := make(chan struct{})
-	ack := func(ctx context.Context, m *driver.Message) {
+	ack := func(m *driver.Message) {
 		id, _ := strconv.Atoi(string(m.Data))
-		if m.Acker.Ack(ctx) == nil {
+		if m.Acker.Ack(context.Background()) == nil {
 			mu.Lock()
 			acks[id]++
 			if len(acks) == n && acks[id] == 1 {
@@ -38,11 +38,12 @@ func TestGroupAccountingUnderChurn(t *testing.T) {
 		}
 	}
 	var nakErrs []error
-	handler := func(ctx context.Context, m *driver.Message) {
+	handler := func(m *driver.Message) {
+		ctx := context.Background()
 		var err error
 		switch r := rand.IntN(10); {
 		case r < 5:
-			ack(context.Background(), m)
+			ack(m)
 			return
 		case r < 7:
 			err = m.Acker.Nak(ctx)

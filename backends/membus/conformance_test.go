@@ -23,7 +23,7 @@ func TestConformance(t *testing.T) {
 // TestConformanceStructured runs the suite again with every Bus publishing
 // structured-mode CloudEvents.
 func TestConformanceStructured(t *testing.T) {
-	bustest.Run(t, conformanceOpener(bus.WithStructured()), memFeatures)
+	bustest.Run(t, conformanceOpener(bus.Structured()), memFeatures)
 }
 
 // memFeatures is what mem offers.
@@ -42,11 +42,11 @@ var memFeatures = bustest.Features{
 // conformanceOpener returns an OpenFunc giving Buses with opts on the
 // subtest's broker. Dead-letter and failure logs are discarded.
 func conformanceOpener(opts ...bus.Option) bustest.OpenFunc {
-	opts = append([]bus.Option{bus.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
-	return func(t *testing.T) bus.Bus { return openConformanceBus(t, opts...) }
+	opts = append([]bus.Option{bus.Logger(slog.New(slog.DiscardHandler))}, opts...)
+	return func(t *testing.T) *bus.Bus { return openConformanceBus(t, opts...) }
 }
 
-func openConformanceBus(t *testing.T, opts ...bus.Option) bus.Bus {
+func openConformanceBus(t *testing.T, opts ...bus.Option) *bus.Bus {
 	t.Helper()
 	b := bus.New(openConformanceConn(t), opts...)
 	t.Cleanup(func() {

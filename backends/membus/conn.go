@@ -9,13 +9,13 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/busway/busway/bus"
 	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/bus/subject"
 )
 
 // Conn is a connection to an in-process broker. It implements driver.Conn,
-// driver.Requester, driver.Limiter and driver.Aser. Its methods are safe
-// for concurrent use.
+// driver.Requester and driver.Aser. Its methods are safe for concurrent
+// use.
 type Conn struct {
 	b    *broker
 	opts Options
@@ -25,15 +25,13 @@ type Conn struct {
 	closeOnce sync.Once
 	orphaned  int // orphans discarded with the broker; set by closeOnce
 
-	mu      sync.Mutex
-	closing bool // Close has started; Subscribe fails
-	subs    map[*subscription]struct{}
+	close driver.Once
+	subs  driver.Set[*subscription]
 }
 
 var (
 	_ driver.Conn      = (*Conn)(nil)
 	_ driver.Requester = (*Conn)(nil)
-	_ driver.Limiter   = (*Conn)(nil)
 	_ driver.Aser      = (*Conn)(nil)
 
 	_ driver.Acker      = (*delivery)(nil)
@@ -54,7 +52,6 @@ func Open(opts Options) (*Conn, error) {
 		b:    acquire(opts.Name),
 		opts: opts,
 		done: make(chan struct{}),
-		subs: make(map[*subscription]struct{}),
 	}, nil
 }
 
@@ -80,14 +77,14 @@ func (c *Conn) Subscribe(ctx context.Context, opts driver.SubscribeOptions, h dr
 		return nil, err
 	}
 	s := newSubscription(c, opts, h)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing {
-		return nil, fmt.Errorf("membus: subscribe to %q: %w", opts.Subject, driver.ErrClosed)
+	// Routed to under the set's lock, so that Close drains s only once it is.
+	err := c.subs.Add(s, func() {
+		s.start(max(opts.Concurrency, 1))
+		c.b.join(s)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("membus: subscribe to %q: %w", opts.Subject, err)
 	}
-	c.subs[s] = struct{}{}
-	s.start(max(opts.Concurrency, 1))
-	c.b.join(s) // under c.mu, so that Close drains it only once it is routed to
 	return s, nil
 }
 
@@ -98,7 +95,7 @@ func (c *Conn) checkSubscribe(ctx context.Context, opts driver.SubscribeOptions,
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("membus: subscribe to %q: %w", opts.Subject, err)
 	}
-	if err := bus.ValidatePattern(opts.Subject); err != nil {
+	if err := subject.ValidatePattern(opts.Subject); err != nil {
 		return fmt.Errorf("membus: subscribe: %w", err)
 	}
 	if strings.ContainsFunc(opts.Group, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
@@ -114,13 +111,6 @@ func (c *Conn) checkSubscribe(ctx context.Context, opts driver.SubscribeOptions,
 	return nil
 }
 
-// forget drops a drained subscription.
-func (c *Conn) forget(s *subscription) {
-	c.mu.Lock()
-	delete(c.subs, s)
-	c.mu.Unlock()
-}
-
 // Close drains the subscriptions still open, all at once, each bounded by
 // ctx (see Drain), then closes c: Publish, Subscribe and Request fail with
 // driver.ErrClosed, and publishers waiting for room return. When ctx ends
@@ -128,39 +118,20 @@ func (c *Conn) forget(s *subscription) {
 // wrapping ctx.Err(), once every handler has returned. When c was the
 // broker's last Conn, the messages the broker kept for groups with no
 // member are discarded with it, and the error wraps ErrDiscarded. Closing
-// again waits until c is closed (or ctx ends) and returns nil.
+// again waits until the first Close has returned (or ctx ends) and
+// returns nil.
 func (c *Conn) Close(ctx context.Context) error {
-	c.mu.Lock()
-	if c.closing {
-		c.mu.Unlock()
-		select {
-		case <-c.done:
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("membus: close: %w", ctx.Err())
+	return once(ctx, &c.close, "membus: close", func(ctx context.Context) error {
+		subs, _ := c.subs.Close()
+		stop := context.AfterFunc(ctx, c.markClosed) // wake publishers blocked inside handlers
+		err := driver.DrainAll(ctx, subs)
+		stop()
+		c.markClosed()
+		if c.orphaned > 0 {
+			err = errors.Join(err, &discardedError{msg: "membus: close: the broker is gone; " + orphansDropped(c.orphaned)})
 		}
-	}
-	c.closing = true
-	subs := make([]*subscription, 0, len(c.subs))
-	for s := range c.subs {
-		subs = append(subs, s)
-	}
-	c.mu.Unlock()
-
-	drained := make(chan error, 1)
-	go func() { drained <- driver.DrainAll(ctx, subs) }()
-	var err error
-	select {
-	case err = <-drained:
-	case <-ctx.Done():
-		c.markClosed() // wake publishers blocked inside handlers
-		err = <-drained
-	}
-	c.markClosed()
-	if c.orphaned > 0 {
-		err = errors.Join(err, &discardedError{msg: "membus: close: the broker is gone; " + orphansDropped(c.orphaned)})
-	}
-	return err
+		return err
+	})
 }
 
 func (c *Conn) markClosed() {
@@ -169,6 +140,27 @@ func (c *Conn) markClosed() {
 		close(c.done)
 		c.orphaned = release(c.b)
 	})
+}
+
+// once runs f through o: the first call runs f and returns its error; a
+// later call waits until the first has returned, bounded by its own ctx,
+// and then returns nil rather than the first call's error (a Close that
+// drains a subscription its user is draining reports only its own errors).
+func once(ctx context.Context, o *driver.Once, what string, f func(context.Context) error) error {
+	first := false
+	err := o.Do(ctx, what, func(ctx context.Context) error {
+		first = true
+		return f(ctx)
+	})
+	if first {
+		return err
+	}
+	select {
+	case <-o.Done():
+		return nil
+	default:
+		return err // ctx ended first
+	}
 }
 
 // Request publishes m with a new reply subject "_INBOX.<random>" and

@@ -1,7 +1,6 @@
 package membus
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"sync"
@@ -57,8 +56,8 @@ func TestGroupExactlyOnceAndSpread(t *testing.T) {
 	for i := range members {
 		var err error
 		subs[i], err = c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: "work.*", Group: "workers"},
-			func(ctx context.Context, m *driver.Message) {
-				assert.NoError(t, m.Acker.Ack(ctx))
+			func(m *driver.Message) {
+				assert.NoError(t, m.Acker.Ack(t.Context()))
 				mu.Lock()
 				seen[string(m.Data)]++
 				perMember[i]++
@@ -190,7 +189,7 @@ func TestClosed(t *testing.T) {
 	require.NoError(t, c.Close(t.Context()))
 	require.NoError(t, c.Close(t.Context()), "Close is idempotent")
 	require.ErrorIs(t, c.Publish(t.Context(), &driver.Message{Subject: "x"}), driver.ErrClosed)
-	_, err = c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: "x"}, func(context.Context, *driver.Message) {})
+	_, err = c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: "x"}, func(*driver.Message) {})
 	require.ErrorIs(t, err, driver.ErrClosed)
 	_, err = c.Request(t.Context(), &driver.Message{Subject: "x"})
 	require.ErrorIs(t, err, driver.ErrClosed)

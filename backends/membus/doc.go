@@ -4,18 +4,19 @@
 // membus means the same as production on NATS, plus at-least-once delivery
 // with redelivery so that retry paths can be tested without a server.
 //
-// A Conn implements driver.Conn, driver.Requester, driver.Limiter and
-// driver.Aser. Every delivered message that is not a request carries an
+// A Conn implements driver.Conn, driver.Requester and driver.Aser; its
+// MaxPayload method reports its payload limit. Every delivered message that is not a request carries an
 // Acker that implements driver.Acker, driver.DelayNaker, driver.Terminator
 // and driver.Progresser.
 //
 // # Delivery semantics
 //
-// Subjects follow nats-server's rules (see bus.ValidateSubject, bus.ValidatePattern and
-// bus.MatchSubject): "."-separated non-empty tokens; a "*" token matches one token, a
-// final ">" token one or more; "*" and ">" inside a longer token are plain
-// characters. Publishing to a wildcard subject is an error. Whitespace and
-// control characters are rejected anywhere.
+// Subjects follow nats-server's rules (see subject.Validate,
+// subject.ValidatePattern and subject.Match): "."-separated non-empty
+// tokens; a "*" token matches one token, a final ">" token one or more;
+// "*" and ">" inside a longer token are plain characters. Publishing to a
+// wildcard subject is an error. Whitespace and control characters are
+// rejected anywhere.
 //
 // Publish validates the message like nats.go does: header names are
 // printable ASCII without the separators "()/,:;<=>?@[\]{} (an error
@@ -67,22 +68,23 @@
 // NATS: no Acker, no redelivery. With no matching subscription Request
 // fails at once with driver.ErrNoResponders.
 //
-// Drain stops routing to a subscription at once and waits until what it
-// has queued or in flight is done; a message naked meanwhile is redelivered
-// to it (a group message goes to another live member when there is one).
-// It does not wait for delayed redeliveries: a group message's goes to
-// another live member, keeping what remains of its delay, or becomes an
-// orphan; a fan-out message's is discarded, and Drain returns an error
-// wrapping ErrDiscarded (not a context error) that counts it. When the
-// drain context ends first, handler contexts are cancelled, queued and
-// scheduled group messages go to another live member of the group with
-// their attempt unchanged (or become orphans), and the subscription's
-// fan-out messages are discarded; Drain's error wraps the context's error
-// and, when messages were discarded, ErrDiscarded, saying how many, e.g.
-// "context deadline exceeded; 3 queued and 1 awaiting redelivery
-// discarded". Drain returns after every worker goroutine has exited: a
-// handler that ignores its context delays it. Close drains every
-// subscription still open.
+// Drain stops routing to a subscription at once and waits until what it has
+// queued or in flight is done; a message naked meanwhile is redelivered to
+// it (a group message goes to another live member when there is one). It
+// does not wait for delayed redeliveries: a group message's goes to another
+// live member, keeping what remains of its delay, or becomes an orphan; a
+// fan-out message's is discarded, and Drain returns an error wrapping
+// ErrDiscarded (not a context error) that counts it. When the drain context
+// ends first, no queued message starts any more; queued and scheduled group
+// messages go to another live member of the group with their attempt
+// unchanged (or become orphans), and the subscription's fan-out messages
+// are discarded; Drain's error wraps the context's error and, when messages
+// were discarded, ErrDiscarded, saying how many, e.g. "context deadline
+// exceeded; 3 queued and 1 awaiting redelivery discarded". Drain returns
+// after every worker goroutine has exited: a handler still running delays
+// it (membus passes handlers no context; package bus cancels its handlers'
+// context when the drain context ends). Close drains every subscription
+// still open.
 //
 // Handlers must not panic; package bus recovers panics above this layer.
 //
@@ -118,7 +120,8 @@
 // with room and returns the first error. Redeliveries, and orphans handed
 // to a joining group member, are never refused for lack of room, so a queue
 // may briefly hold more than Buffer messages. A handler that publishes with
-// Block to its own full subscription waits until its context ends.
+// Block to its own full subscription waits until the context it gave
+// Publish ends, its Conn closes or the subscription is drained.
 //
 // # As
 //

@@ -26,7 +26,7 @@ func ExampleOpen() {
 
 	got := make(chan string, 1)
 	sub, err := subConn.Subscribe(ctx, driver.SubscribeOptions{Subject: "greetings.*"},
-		func(ctx context.Context, m *driver.Message) {
+		func(m *driver.Message) {
 			got <- fmt.Sprintf("%s: %s (attempt %d)", m.Subject, m.Data, m.Attempt)
 			_ = m.Acker.Ack(ctx)
 		})

@@ -1,7 +1,6 @@
 package membus
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -94,7 +93,7 @@ func TestInvalidSubjects(t *testing.T) {
 	assert.Contains(t, err.Error(), `"foo.*"`)
 	err = c.Publish(t.Context(), &driver.Message{Subject: "foo", Reply: "bad reply"})
 	require.ErrorIs(t, err, driver.ErrInvalidSubject)
-	noop := func(context.Context, *driver.Message) {}
+	noop := func(*driver.Message) {}
 	_, err = c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: "foo.>.bar"}, noop)
 	require.ErrorIs(t, err, driver.ErrInvalidSubject)
 	_, err = c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: "foo", Group: "a b"}, noop)

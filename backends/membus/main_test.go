@@ -33,9 +33,9 @@ func collect(t testing.TB, c *Conn, subject, group string) (<-chan *driver.Messa
 	t.Helper()
 	ch := make(chan *driver.Message, 1024)
 	sub, err := c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: subject, Group: group},
-		func(ctx context.Context, m *driver.Message) {
+		func(m *driver.Message) {
 			if m.Acker != nil {
-				assert.NoError(t, m.Acker.Ack(ctx))
+				assert.NoError(t, m.Acker.Ack(context.Background()))
 			}
 			ch <- m
 		})

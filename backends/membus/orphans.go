@@ -4,7 +4,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/busway/busway/bus"
+	"github.com/busway/busway/bus/subject"
 )
 
 // orphanStore keeps, per group name, the group messages that no live
@@ -54,7 +54,7 @@ func (o *orphanStore) take(group, pattern string) []*delivery {
 	}
 	var out []*delivery
 	for _, d := range q.takeAll() {
-		if bus.MatchSubject(pattern, d.env.subject) {
+		if subject.Match(pattern, d.env.subject) {
 			out = append(out, d)
 		} else {
 			q.pushBack(d)

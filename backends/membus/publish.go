@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/busway/busway/bus"
 	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/bus/subject"
 )
 
 // Publish queues m to every matching plain subscription and to one member
@@ -48,11 +48,11 @@ func (c *Conn) publish(ctx context.Context, m *driver.Message, reply string) (in
 
 // check validates m and returns its header as receivers get it.
 func (c *Conn) check(m *driver.Message, reply string) (map[string][]string, error) {
-	if err := bus.ValidateSubject(m.Subject); err != nil {
+	if err := subject.Validate(m.Subject); err != nil {
 		return nil, fmt.Errorf("membus: publish: %w", err)
 	}
 	if reply != "" {
-		if err := bus.ValidateSubject(reply); err != nil {
+		if err := subject.Validate(reply); err != nil {
 			return nil, fmt.Errorf("membus: publish to %q: reply: %w", m.Subject, err)
 		}
 	}

@@ -14,10 +14,10 @@ import (
 // respond subscribes a responder that answers "re:" + data.
 func respond(t testing.TB, c *Conn, subject, group string) driver.Subscription {
 	return subscribe(t, c, driver.SubscribeOptions{Subject: subject, Group: group},
-		func(ctx context.Context, m *driver.Message) {
+		func(m *driver.Message) {
 			assert.Nil(t, m.Acker, "requests are at most once")
 			assert.True(t, strings.HasPrefix(m.Reply, "_INBOX."), m.Reply)
-			err := c.Publish(ctx, &driver.Message{Subject: m.Reply, Data: append([]byte("re:"), m.Data...),
+			err := c.Publish(t.Context(), &driver.Message{Subject: m.Reply, Data: append([]byte("re:"), m.Data...),
 				Header: map[string][]string{"K": {"v"}}})
 			assert.NoError(t, err)
 		})
@@ -65,7 +65,7 @@ func TestRequestNoResponders(t *testing.T) {
 func TestRequestTimeout(t *testing.T) {
 	c := open(t, Options{})
 	got := make(chan *driver.Message, 1)
-	s := subscribe(t, c, driver.SubscribeOptions{Subject: "slow"}, func(_ context.Context, m *driver.Message) {
+	s := subscribe(t, c, driver.SubscribeOptions{Subject: "slow"}, func(m *driver.Message) {
 		got <- m // never answers
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
@@ -91,7 +91,7 @@ func TestRequestTimeout(t *testing.T) {
 func TestRequestAtMostOnce(t *testing.T) {
 	c := open(t, Options{})
 	calls := make(chan *driver.Message, 4)
-	s := subscribe(t, c, driver.SubscribeOptions{Subject: "once"}, func(_ context.Context, m *driver.Message) {
+	s := subscribe(t, c, driver.SubscribeOptions{Subject: "once"}, func(m *driver.Message) {
 		calls <- m
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), time.Millisecond)
@@ -109,7 +109,7 @@ func TestRequestWakesOnClose(t *testing.T) {
 	c, err := Open(Options{})
 	require.NoError(t, err)
 	got := make(chan struct{})
-	subscribe(t, c, driver.SubscribeOptions{Subject: "r"}, func(context.Context, *driver.Message) { close(got) })
+	subscribe(t, c, driver.SubscribeOptions{Subject: "r"}, func(*driver.Message) { close(got) })
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Request(context.Background(), &driver.Message{Subject: "r"})

@@ -34,11 +34,9 @@ type subscription struct {
 	group    string
 	capacity int
 	h        driver.Handler
-	ctx      context.Context // given to handlers; cancelled on hard stop
-	cancel   context.CancelFunc
 	wg       sync.WaitGroup // workers
 	closing  chan struct{}  // closed when Drain starts
-	done     chan struct{}  // closed when Drain has finished
+	drain    driver.Once
 
 	mu          sync.Mutex
 	work        sync.Cond // workers wait here for deliveries or stop
@@ -62,9 +60,7 @@ func newSubscription(c *Conn, opts driver.SubscribeOptions, h driver.Handler) *s
 		capacity: c.opts.Buffer,
 		h:        h,
 		closing:  make(chan struct{}),
-		done:     make(chan struct{}),
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.work.L = &s.mu
 	return s
 }
@@ -106,10 +102,14 @@ func (s *subscription) checkIdle() {
 	}
 }
 
+// worker runs queued messages until s stops. Once a drain's context has
+// ended it starts none: the hard stop about to come takes the queue, so
+// that queued messages keep their attempt even though handlers in flight
+// (whose context package bus cancels then) may return before it.
 func (s *subscription) worker() {
 	s.mu.Lock()
 	for {
-		for s.q.len() == 0 && s.state != subStopped {
+		for (s.q.len() == 0 || s.cutShort()) && s.state != subStopped {
 			s.idleWorkers++
 			s.work.Wait()
 			s.idleWorkers--
@@ -131,10 +131,16 @@ func (s *subscription) worker() {
 	}
 }
 
+// cutShort reports whether s is draining and its drain's context has
+// ended; s.mu must be held.
+func (s *subscription) cutShort() bool {
+	return s.state == subDraining && s.drainCtx.Err() != nil
+}
+
 // run calls the handler; an ackable message left unsettled is naked.
 // What that nak discards is counted for Drain to report.
 func (s *subscription) run(d *delivery) {
-	s.h(s.ctx, &d.msg)
+	s.h(&d.msg)
 	if d.ackable() && d.settled.CompareAndSwap(false, true) {
 		_ = s.redeliver(newDelivery(d.env, d.attempt+1, nil))
 	}
@@ -186,45 +192,34 @@ func (s *subscription) push(ctx context.Context, d *delivery, pub *Conn) error {
 // another open member of the group with what remains of their delay, or to
 // the group's orphans; those of a fan-out message are discarded, and Drain
 // returns an error wrapping ErrDiscarded that counts them. When ctx ends
-// first it stops hard: handler contexts are cancelled, queued group
-// messages go to another open member or the group's orphans, queued
-// fan-out messages are discarded, and Drain returns, once in-flight
-// handlers have returned, an error wrapping ctx.Err() (and ErrDiscarded
-// when it discarded messages, with their count). Calling Drain again waits
-// for the first call to finish and returns nil.
+// first it stops hard: no queued message starts any more, queued group
+// messages go to another open member or the group's orphans with their
+// attempt unchanged, queued fan-out messages are discarded, and Drain
+// returns, once in-flight handlers have returned, an error wrapping
+// ctx.Err() (and ErrDiscarded when it discarded messages, with their
+// count). Calling Drain again waits until the first call has returned (or
+// its own ctx ends) and returns nil.
 func (s *subscription) Drain(ctx context.Context) error {
-	idle := s.beginDrain(ctx)
-	if idle == nil {
-		select {
-		case <-s.done:
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("membus: drain of %v: %w", s, ctx.Err())
+	return once(ctx, &s.drain, "membus: drain of "+s.String(), func(ctx context.Context) error {
+		idle := s.beginDrain(ctx)
+		s.b.remove(s)
+		graceful := waitIdle(ctx, idle)
+		s.stop()
+		s.wg.Wait()
+		s.conn.subs.Remove(s)
+		var cause error
+		if !graceful {
+			cause = ctx.Err()
 		}
-	}
-	s.b.remove(s)
-	graceful := waitIdle(ctx, idle)
-	s.stop(!graceful)
-	s.wg.Wait()
-	s.cancel()
-	s.conn.forget(s)
-	var cause error
-	if !graceful {
-		cause = ctx.Err()
-	}
-	err := s.drainError(cause)
-	close(s.done)
-	return err
+		return s.drainError(cause)
+	})
 }
 
-// beginDrain moves an open s to draining and returns the channel closed
-// when its drain has no work left; nil when a drain already began.
+// beginDrain moves s to draining and returns the channel closed when its
+// drain has no work left.
 func (s *subscription) beginDrain(ctx context.Context) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != subOpen {
-		return nil
-	}
 	s.drainCtx = ctx
 	s.state = subDraining
 	close(s.closing)
@@ -273,8 +268,7 @@ func waitIdle(ctx context.Context, idle <-chan struct{}) bool {
 // s will not handle: its scheduled redeliveries and (after a hard stop, or
 // a timer that fired since the drain went idle) its queue. Group messages
 // are rehomed, oldest first; fan-out messages are discarded and counted.
-// A hard stop then cancels handler contexts.
-func (s *subscription) stop(hard bool) {
+func (s *subscription) stop() {
 	s.mu.Lock()
 	s.state = subStopped
 	s.idle = nil
@@ -296,8 +290,5 @@ func (s *subscription) stop(hard bool) {
 		if n := s.b.rehome(s.group, append(queued, delayed...)); n > 0 {
 			s.count(discards{orphans: n})
 		}
-	}
-	if hard {
-		s.cancel() // after the rehoming, so that what handlers nak now comes later
 	}
 }

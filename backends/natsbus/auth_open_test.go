@@ -28,7 +28,7 @@ func TestAuthThroughBusOpenFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	got := make(chan string, 1)
 	_, err = b.Subscribe(t.Context(), "auth.env", bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
-		got <- string(m.Data())
+		got <- string(m.Event.Data)
 		return nil
 	}))
 	require.NoError(t, err)

@@ -164,11 +164,11 @@ func nbWaitClosed(b testing.TB, closed <-chan struct{}) {
 
 // nbOpenBus opens a bus on srv (core, or JetStream with js), closed in
 // b.Cleanup.
-func nbOpenBus(b testing.TB, srv *embedded.Server, js *natsbus.JetStreamConfig) bus.Bus {
+func nbOpenBus(b testing.TB, srv *embedded.Server, js *natsbus.JetStreamConfig) *bus.Bus {
 	b.Helper()
 	c, err := natsbus.Open(context.Background(), natsbus.Config{URL: srv.URL(), JetStream: js, Logger: quiet})
 	require.NoError(b, err)
-	bs := bus.New(c, bus.WithLogger(quiet))
+	bs := bus.New(c, bus.Logger(quiet))
 	b.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

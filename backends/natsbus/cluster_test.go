@@ -85,7 +85,7 @@ func failoverStages(t *testing.T, cluster *embedded.Cluster, pub *failoverPublis
 
 // failoverRepublish publishes events with the given ids again; each must
 // succeed (the server acknowledges a duplicate without storing it).
-func failoverRepublish(t *testing.T, b bus.Bus, ids []string) {
+func failoverRepublish(t *testing.T, b *bus.Bus, ids []string) {
 	t.Helper()
 	for _, id := range ids {
 		m := bus.NewMessage("failover.orders", "com.example.failover.v1", nil)
@@ -107,7 +107,7 @@ func failoverURL(c *embedded.Cluster, reverse bool) string {
 
 // failoverBus opens a JetStream bus on the failover stream that reconnects
 // quickly and forever, closed in t.Cleanup.
-func failoverBus(t *testing.T, url string) bus.Bus {
+func failoverBus(t *testing.T, url string) *bus.Bus {
 	t.Helper()
 	c, err := natsbus.Open(t.Context(), natsbus.Config{
 		URL:           url,
@@ -120,7 +120,7 @@ func failoverBus(t *testing.T, url string) bus.Bus {
 		},
 	})
 	require.NoError(t, err)
-	b := bus.New(c, bus.WithLogger(quiet))
+	b := bus.New(c, bus.Logger(quiet))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -133,7 +133,7 @@ func failoverBus(t *testing.T, url string) bus.Bus {
 // publish that fails is retried with the same id (the stream drops a
 // second copy); after failoverTries failures the id is given up.
 type failoverPublisher struct {
-	b          bus.Bus
+	b          *bus.Bus
 	stop, done chan struct{}
 	once       sync.Once
 
@@ -259,7 +259,7 @@ func (r *failoverRecorder) waitAll(ids []string, d time.Duration) []string {
 // failoverStoredIDs reads the whole stream with an ordered consumer and
 // returns the event id (ce-id) of every stored message, in order. A
 // read that fails (a node just back may not serve yet) starts over.
-func failoverStoredIDs(t *testing.T, b bus.Bus) []string {
+func failoverStoredIDs(t *testing.T, b *bus.Bus) []string {
 	t.Helper()
 	var js jetstream.JetStream
 	require.True(t, b.As(&js))

@@ -56,7 +56,7 @@ func TestConformanceExternal(t *testing.T) {
 		f.OwnHeaders = []string{"Nats-Msg-Id", "Nats-Expected-Stream"}
 		f.RawConn = func(t *testing.T) driver.Conn { return compatOpen(t, cfg(js)) }
 		t.Run("Suite", func(t *testing.T) {
-			bustest.Run(t, compatSkipping(compatOpener(cfg(js)), nc.ConnectedServerVersion(), pre210), f)
+			bustest.Run(t, compatSkipping(cfg(js), nc.ConnectedServerVersion(), pre210), f)
 		})
 		t.Run("TermStopsRedelivery", func(t *testing.T) { compatTermStops(t, cfg, js) })
 		t.Run("LiteralWildcardLeavesNoConsumer", func(t *testing.T) { compatNoStrayConsumer(t, cfg, js) })
@@ -118,9 +118,15 @@ func compatOpen(t testing.TB, cfg natsbus.Config) *natsbus.Conn {
 
 // compatOpener opens a Bus with cfg for each suite subtest.
 func compatOpener(cfg natsbus.Config) bustest.OpenFunc {
-	return func(t *testing.T) bus.Bus {
+	return compatOpenerWith(cfg, func(_ *testing.T, c *natsbus.Conn) driver.Conn { return c })
+}
+
+// compatOpenerWith opens a Bus with cfg for each suite subtest, over the
+// connection wrap returns.
+func compatOpenerWith(cfg natsbus.Config, wrap func(*testing.T, *natsbus.Conn) driver.Conn) bustest.OpenFunc {
+	return func(t *testing.T) *bus.Bus {
 		t.Helper()
-		b := bus.New(compatOpenRaw(t, cfg), bus.WithLogger(quiet))
+		b := bus.New(wrap(t, compatOpenRaw(t, cfg)), bus.Logger(quiet))
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -172,31 +178,37 @@ func compatLiteralWildcard(pattern string) bool {
 	return false
 }
 
-// compatBus skips the running contract when a JetStream subscription to a
-// pattern with a literal '*' or '>' fails on a server older than 2.10: the
-// consumer filter for it needs FilterSubjects, which 2.9 ignores.
-type compatBus struct {
-	bus.Bus
+// compatConn skips the running contract when a JetStream subscription to
+// a pattern with a literal '*' or '>' fails on a server older than 2.10:
+// the consumer filter for it needs FilterSubjects, which 2.9 ignores. It
+// wraps the driver connection, below the *bus.Bus the suite uses, so
+// bus.Subscribe calls it on the subscribing test's goroutine; every other
+// method (and optional interface) is the embedded Conn's.
+type compatConn struct {
+	*natsbus.Conn
 	t       *testing.T
 	version string
 }
 
 // Subscribe subscribes, skipping the contract on the known 2.9 limit.
-func (b compatBus) Subscribe(ctx context.Context, pattern string, h bus.Handler, opts ...bus.SubscribeOption) (*bus.Subscription, error) {
-	s, err := b.Bus.Subscribe(ctx, pattern, h, opts...)
-	if err != nil && compatLiteralWildcard(pattern) {
-		b.t.Skipf("nats-server %s: a JetStream consumer on %q (a '*' or '>' inside a token) needs consumer FilterSubjects, nats-server 2.10+: %v",
-			b.version, pattern, err)
+func (c compatConn) Subscribe(ctx context.Context, o driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
+	s, err := c.Conn.Subscribe(ctx, o, h)
+	if err != nil && compatLiteralWildcard(o.Subject) {
+		c.t.Skipf("nats-server %s: a JetStream consumer on %q (a '*' or '>' inside a token) needs consumer FilterSubjects, nats-server 2.10+: %v",
+			c.version, o.Subject, err)
 	}
 	return s, err
 }
 
-// compatSkipping wraps open with compatBus on servers older than 2.10.
-func compatSkipping(open bustest.OpenFunc, version string, pre210 bool) bustest.OpenFunc {
+// compatSkipping opens Buses with cfg, over compatConn on servers older
+// than 2.10.
+func compatSkipping(cfg natsbus.Config, version string, pre210 bool) bustest.OpenFunc {
 	if !pre210 {
-		return open
+		return compatOpener(cfg)
 	}
-	return func(t *testing.T) bus.Bus { return compatBus{Bus: open(t), t: t, version: version} }
+	return compatOpenerWith(cfg, func(t *testing.T, c *natsbus.Conn) driver.Conn {
+		return compatConn{Conn: c, t: t, version: version}
+	})
 }
 
 // compatTermStops: a message whose handler fails for good (no dead-letter

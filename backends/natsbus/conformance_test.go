@@ -42,8 +42,8 @@ func openConn(t testing.TB, srv *embedded.Server, js *natsbus.JetStreamConfig) *
 }
 
 func opener(srv *embedded.Server, js *natsbus.JetStreamConfig, opts ...bus.Option) bustest.OpenFunc {
-	opts = append([]bus.Option{bus.WithLogger(quiet)}, opts...)
-	return func(t *testing.T) bus.Bus {
+	opts = append([]bus.Option{bus.Logger(quiet)}, opts...)
+	return func(t *testing.T) *bus.Bus {
 		t.Helper()
 		c, err := natsbus.Open(t.Context(), natsbus.Config{URL: srv.URL(), JetStream: js, Logger: quiet})
 		require.NoError(t, err)
@@ -94,7 +94,7 @@ func TestConformanceCore(t *testing.T) {
 
 func TestConformanceCoreStructured(t *testing.T) {
 	srv := startEmbedded(t)
-	bustest.Run(t, opener(srv, nil, bus.WithStructured()), coreFeatures(srv))
+	bustest.Run(t, opener(srv, nil, bus.Structured()), coreFeatures(srv))
 }
 
 func TestConformanceJetStream(t *testing.T) {
@@ -104,5 +104,5 @@ func TestConformanceJetStream(t *testing.T) {
 
 func TestConformanceJetStreamStructured(t *testing.T) {
 	srv := startEmbedded(t)
-	bustest.Run(t, opener(srv, suiteStream(), bus.WithStructured()), jsFeatures(srv))
+	bustest.Run(t, opener(srv, suiteStream(), bus.Structured()), jsFeatures(srv))
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,8 +38,8 @@ func openURL(ctx context.Context, u *url.URL) (driver.Conn, error) {
 const defaultRequestTimeout = 30 * time.Second
 
 // Conn is a connection to NATS, core or JetStream; it implements
-// driver.Conn, driver.Requester, driver.Limiter and driver.Aser. Wrap it
-// with bus.New.
+// driver.Conn, driver.Requester, driver.BatchPublisher,
+// driver.Deduplicator and driver.Aser. Wrap it with bus.New.
 type Conn struct {
 	cfg   Config
 	nc    *nats.Conn
@@ -50,9 +49,9 @@ type Conn struct {
 	js     jetstream.JetStream // nil for core
 	stream *streamInfo         // nil for core
 
-	mu     sync.Mutex
-	subs   map[driver.Subscription]struct{}
-	closed atomic.Bool // set under mu; read without it on every publish
+	subs   driver.Set[driver.Subscription] // live subscriptions, drained by Close
+	closed atomic.Bool                     // Close began; read on every publish
+	close  driver.Once
 }
 
 // Open connects as cfg says (or adopts cfg.Conn) and, for JetStream,
@@ -62,7 +61,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	c := &Conn{cfg: cfg, log: cfg.Logger, subs: map[driver.Subscription]struct{}{}}
+	c := &Conn{cfg: cfg, log: cfg.Logger}
 	if cfg.Conn != nil {
 		c.nc = cfg.Conn
 	} else {
@@ -141,8 +140,8 @@ func (c *Conn) serverAtLeast(major, minor, patch int) bool {
 	return slices.Compare(v[:], []int{major, minor, patch}) >= 0
 }
 
-// MaxPayload implements driver.Limiter: the server's max_payload, headers
-// included.
+// MaxPayload returns the server's max_payload: the largest message,
+// headers included, that a core publish may send.
 func (c *Conn) MaxPayload() int { return int(c.nc.MaxPayload()) }
 
 // As implements driver.Aser: *nats.Conn, and for JetStream also
@@ -167,42 +166,22 @@ func (c *Conn) As(target any) bool {
 	return true
 }
 
-// track records a live subscription so that Close can drain it.
-func (c *Conn) track(s driver.Subscription) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed.Load() {
-		return driver.ErrClosed
-	}
-	c.subs[s] = struct{}{}
-	return nil
-}
-
-func (c *Conn) untrack(s driver.Subscription) {
-	c.mu.Lock()
-	delete(c.subs, s)
-	c.mu.Unlock()
-}
-
 func (c *Conn) isClosed() bool { return c.closed.Load() }
 
 // Close drains the subscriptions that remain, flushes buffered publishes
 // and closes the connection (unless the user passed it in, in which case
-// it is flushed and left open).
+// it is flushed and left open). Without a deadline on ctx it is bounded
+// by DrainTimeout. A second Close waits for the first (bounded by its own
+// ctx) and returns the first's result.
 func (c *Conn) Close(ctx context.Context) error {
+	c.closed.Store(true)
+	return c.close.Do(ctx, "close", c.doClose)
+}
+
+func (c *Conn) doClose(ctx context.Context) error {
 	ctx, cancel := withDefaultTimeout(ctx, c.cfg.DrainTimeout)
 	defer cancel()
-	c.mu.Lock()
-	if c.closed.Load() {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed.Store(true)
-	subs := make([]driver.Subscription, 0, len(c.subs))
-	for s := range c.subs {
-		subs = append(subs, s)
-	}
-	c.mu.Unlock()
+	subs, _ := c.subs.Close()
 	err := driver.DrainAll(ctx, subs)
 	if c.js != nil {
 		c.waitAsyncPublishes(ctx)

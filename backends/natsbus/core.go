@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/busway/busway/bus/driver"
 	"github.com/nats-io/nats.go"
@@ -135,13 +134,12 @@ func (c *Conn) coreSubscribe(o driver.SubscribeOptions, h driver.Handler) (drive
 		queue = "_busway_" + nuid.Next()
 	}
 	s := &coreSub{conn: c}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	cb := func(msg *nats.Msg) {
-		if !s.inflight.enter() {
+		if !s.gate.Enter() {
 			return // after a hard stop: dropped (at-most-once)
 		}
-		defer s.inflight.done()
-		h(s.ctx, &driver.Message{Subject: msg.Subject, Header: msg.Header, Data: msg.Data, Reply: msg.Reply, Attempt: 1})
+		defer s.gate.Leave()
+		h(&driver.Message{Subject: msg.Subject, Header: msg.Header, Data: msg.Data, Reply: msg.Reply, Attempt: 1, Native: msg})
 	}
 	for range n {
 		ns, err := c.nc.QueueSubscribe(o.Subject, queue, cb)
@@ -160,7 +158,7 @@ func (c *Conn) coreSubscribe(o driver.SubscribeOptions, h driver.Handler) (drive
 		s.unsubscribe()
 		return nil, c.mapErr(err, &driver.Message{Subject: o.Subject})
 	}
-	if err := c.track(s); err != nil {
+	if err := c.subs.Add(s, nil); err != nil {
 		s.unsubscribe()
 		return nil, err
 	}
@@ -170,25 +168,23 @@ func (c *Conn) coreSubscribe(o driver.SubscribeOptions, h driver.Handler) (drive
 // coreSub is a core NATS subscription (one nats.Subscription per unit of
 // concurrency).
 type coreSub struct {
-	conn     *Conn
-	subs     []*nats.Subscription
-	ctx      context.Context
-	cancel   context.CancelFunc
-	inflight inflight
-	once     sync.Once
-	err      error
+	conn  *Conn
+	subs  []*nats.Subscription
+	gate  driver.Gate // callbacks running
+	drain driver.Once
 }
 
 // Drain stops intake, lets nats.go deliver what it already received, and
 // waits for the callbacks. When ctx ends first, the rest is dropped
-// (at-most-once) and ctx's error returned.
+// (at-most-once), the callbacks still running are waited for (the bus
+// has cancelled their handlers' context), and ctx's error returned. A
+// second Drain waits for the first, bounded by its own ctx.
 func (s *coreSub) Drain(ctx context.Context) error {
-	s.once.Do(func() { s.err = s.drain(ctx) })
-	return s.err
+	return s.drain.Do(ctx, "drain of "+s.subs[0].Subject, s.doDrain)
 }
 
-func (s *coreSub) drain(ctx context.Context) error {
-	defer s.conn.untrack(s)
+func (s *coreSub) doDrain(ctx context.Context) error {
+	defer s.conn.subs.Remove(s)
 	closed := make([]<-chan nats.SubStatus, len(s.subs))
 	for i, ns := range s.subs {
 		closed[i] = ns.StatusChanged(nats.SubscriptionClosed)
@@ -203,14 +199,12 @@ func (s *coreSub) drain(ctx context.Context) error {
 		select {
 		case <-closed[i]:
 		case <-ctx.Done():
-			s.cancel()
 			s.unsubscribe()
-			s.inflight.closeAndWait()
+			s.gate.CloseAndWait()
 			return fmt.Errorf("natsbus: drain %q: %w", ns.Subject, ctx.Err())
 		}
 	}
-	s.inflight.closeAndWait()
-	s.cancel()
+	s.gate.CloseAndWait()
 	return nil
 }
 

@@ -22,14 +22,14 @@ import (
 const coreTestWait = 10 * time.Second
 
 // coreTestBus opens a bus over natsbus.Open(cfg), closed in t.Cleanup.
-func coreTestBus(t *testing.T, cfg natsbus.Config) bus.Bus {
+func coreTestBus(t *testing.T, cfg natsbus.Config) *bus.Bus {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = quiet
 	}
 	c, err := natsbus.Open(t.Context(), cfg)
 	require.NoError(t, err)
-	b := bus.New(c, bus.WithLogger(quiet))
+	b := bus.New(c, bus.Logger(quiet))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), coreTestWait)
 		defer cancel()
@@ -39,7 +39,7 @@ func coreTestBus(t *testing.T, cfg natsbus.Config) bus.Bus {
 }
 
 // coreTestNATS returns the bus's *nats.Conn.
-func coreTestNATS(t *testing.T, b bus.Bus) *nats.Conn {
+func coreTestNATS(t *testing.T, b *bus.Bus) *nats.Conn {
 	t.Helper()
 	var nc *nats.Conn
 	require.True(t, b.As(&nc), "As(**nats.Conn)")
@@ -121,7 +121,7 @@ func TestCoreReconnectDeliversBufferedPublish(t *testing.T) {
 
 	m := coreTestRecv(t, got, "the buffered message after the reconnect")
 	assert.Equal(t, sent.Event.ID, m.Event.ID)
-	assert.Equal(t, "kept while down", string(m.Data()))
+	assert.Equal(t, "kept while down", string(m.Event.Data))
 	assert.True(t, pubNC.IsConnected())
 	for name, l := range map[string]*coreTestLog{"subscriber": subLog, "publisher": pubLog} {
 		coreTestWaitFor(t, name+" logs the reconnect", func() bool { return l.has(`msg="natsbus: reconnected"`) })
@@ -140,11 +140,11 @@ func TestCoreUserConnNeverClosed(t *testing.T) {
 
 	c, err := natsbus.Open(t.Context(), natsbus.Config{Conn: nc, Logger: quiet})
 	require.NoError(t, err)
-	b := bus.New(c, bus.WithLogger(quiet))
+	b := bus.New(c, bus.Logger(quiet))
 	t.Cleanup(func() { _ = b.Close(context.Background()) }) // after a failure; Close is idempotent
 	handled := make(chan string, 4)
 	_, err = b.Subscribe(t.Context(), "user.bus", bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
-		handled <- string(m.Data())
+		handled <- string(m.Event.Data)
 		return nil
 	}))
 	require.NoError(t, err)
@@ -166,7 +166,7 @@ func TestCoreCloseDrainsSubscriptions(t *testing.T) {
 	srv := startEmbedded(t)
 	c, err := natsbus.Open(t.Context(), natsbus.Config{URL: srv.URL(), Name: "core-drain", Logger: quiet})
 	require.NoError(t, err)
-	b := bus.New(c, bus.WithLogger(quiet))
+	b := bus.New(c, bus.Logger(quiet))
 	const n = 5
 	gate, started := make(chan struct{}), make(chan struct{}, n)
 	release := sync.OnceFunc(func() { close(gate) })
@@ -215,14 +215,14 @@ func TestCoreRequestReply(t *testing.T) {
 	isRequest := make(chan bool, 1)
 	_, err = b.Subscribe(t.Context(), "core.rpc.echo", bus.HandlerFunc(func(ctx context.Context, m *bus.Message) error {
 		isRequest <- m.IsRequest()
-		return m.Respond(ctx, bus.NewMessage("", "test.echoed", append([]byte("echo: "), m.Data()...)))
+		return m.Respond(ctx, bus.NewMessage("", "test.echoed", append([]byte("echo: "), m.Event.Data...)))
 	}))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(t.Context(), coreTestWait)
 	defer cancel()
 	reply, err := b.Request(ctx, bus.NewMessage("core.rpc.echo", "test.echo", []byte("hi")))
 	require.NoError(t, err)
-	assert.Equal(t, "echo: hi", string(reply.Data()))
+	assert.Equal(t, "echo: hi", string(reply.Event.Data))
 	assert.Equal(t, "test.echoed", reply.Event.Type)
 	assert.True(t, <-isRequest, "the responder sees a request")
 	seen, err := inbox.NextMsg(coreTestWait)
@@ -260,7 +260,7 @@ func TestCoreRequestReply(t *testing.T) {
 // was handled once every subscription drained, and the peak number of
 // handlers running at once. Handlers wait until three run at once (for at
 // most coreTestWait in all), so the peak shows whether three can.
-func coreTestConcurrency(t *testing.T, pub bus.Bus, subs []bus.Bus, n int, opts ...bus.SubscribeOption) (counts map[string]int, peak int32) {
+func coreTestConcurrency(t *testing.T, pub *bus.Bus, subs []*bus.Bus, n int, opts ...bus.SubscribeOption) (counts map[string]int, peak int32) {
 	t.Helper()
 	var mu sync.Mutex
 	counts = map[string]int{}
@@ -315,7 +315,7 @@ func TestCoreConcurrency(t *testing.T) {
 	const n = 60
 	t.Run("Plain", func(t *testing.T) {
 		b := coreTestBus(t, natsbus.Config{URL: srv.URL()})
-		counts, peak := coreTestConcurrency(t, coreTestBus(t, natsbus.Config{URL: srv.URL()}), []bus.Bus{b}, n, bus.Concurrency(3))
+		counts, peak := coreTestConcurrency(t, coreTestBus(t, natsbus.Config{URL: srv.URL()}), []*bus.Bus{b}, n, bus.Concurrency(3))
 		assert.Len(t, counts, n)
 		for id, c := range counts {
 			assert.Equal(t, 1, c, "message %s handled once, not once per unit of concurrency", id)
@@ -325,7 +325,7 @@ func TestCoreConcurrency(t *testing.T) {
 	t.Run("GroupAcrossBuses", func(t *testing.T) {
 		b1 := coreTestBus(t, natsbus.Config{URL: srv.URL()})
 		b2 := coreTestBus(t, natsbus.Config{URL: srv.URL()})
-		counts, peak := coreTestConcurrency(t, b1, []bus.Bus{b1, b2}, n, bus.Group("workers"), bus.Concurrency(3))
+		counts, peak := coreTestConcurrency(t, b1, []*bus.Bus{b1, b2}, n, bus.Group("workers"), bus.Concurrency(3))
 		assert.Len(t, counts, n)
 		for id, c := range counts {
 			assert.Equal(t, 1, c, "message %s handled once in the whole group", id)
@@ -378,7 +378,7 @@ func TestCoreOversizedPayload(t *testing.T) {
 			c, err := natsbus.Open(t.Context(), natsbus.Config{URL: srv.URL(), JetStream: js, Logger: quiet})
 			require.NoError(t, err)
 			assert.Equal(t, 4096, c.MaxPayload())
-			b := bus.New(c, bus.WithLogger(quiet))
+			b := bus.New(c, bus.Logger(quiet))
 			t.Cleanup(func() { assert.NoError(t, b.Close(context.Background())) })
 
 			require.NoError(t, b.Publish(t.Context(), bus.NewMessage("core.big.ok", "test.big", make([]byte, 2048))))

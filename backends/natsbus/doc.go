@@ -27,7 +27,7 @@
 //
 // JetStream is at-least-once with deduplication. Publish returns when the
 // stream has stored the message (on a quorum of replicas); the event's
-// dedup id (bus.DedupID of its source and id) is sent as Nats-Msg-Id, so a
+// dedup id (driver.DedupID of its source and id) is sent as Nats-Msg-Id, so a
 // retried publish of the same event inside the stream's duplicate window is
 // stored once. Each group is a durable pull
 // consumer; each message is acked only after its handler returned nil (or
@@ -79,7 +79,7 @@
 //	MaxAckPending   1000 (the server's default): bounds messages in flight
 //	DeliverPolicy   new: a new group starts with messages published after
 //	                it was created (start=all|seq:N|time:T for replays)
-//	Nats-Msg-Id     bus.DedupID(source, id), a hash of the event's source
+//	Nats-Msg-Id     driver.DedupID(source, id), a hash of the event's source
 //	                and id (the pair CloudEvents defines as unique);
 //	                dead-letter copies get their own, from the original's
 //	                and the failing group, so a copy is never dropped as a
@@ -148,6 +148,47 @@
 //
 // # As
 //
-// Bus.As gives *nats.Conn, and on JetStream also jetstream.JetStream and
-// jetstream.Stream.
+// Bus.As reaches the connection's native types (a pointer to the type to
+// set; As reports whether it did):
+//
+//	**nats.Conn            the connection, core or JetStream
+//	*jetstream.JetStream   the JetStream context (jetstream:// only)
+//	*jetstream.Stream      the bus's stream (jetstream:// only)
+//
+// Message.As reaches, in a handler, the native message a delivery came as:
+//
+//	**nats.Msg             a core NATS delivery (on a jetstream:// bus,
+//	                       one on a subject outside the stream)
+//	*jetstream.Msg         a JetStream delivery: Metadata() gives the
+//	                       stream and consumer sequences, the delivery
+//	                       count, the pending count and the server's
+//	                       timestamp
+//
+//	var jm jetstream.Msg
+//	if m.As(&jm) {
+//		meta, err := jm.Metadata()
+//		...
+//	}
+//
+// The bus settles a JetStream delivery itself after the handler returns:
+// do not Ack, Nak or Term the native message (use Message.InProgress to
+// extend a long handler's time).
+//
+// Errors keep nats.go's in their chain, beside the bus's sentinels, for
+// errors.As and errors.Is:
+//
+//   - *jetstream.APIError: a JetStream API refusal, from Open (creating or
+//     looking up the stream; say, subjects that overlap another stream's,
+//     error code 10065) and from Publish (say, a message over the stream's
+//     max_msg_size, jetstream.JSErrCodeStreamMessageExceedsMaximum, which
+//     is also bus.ErrPayloadTooLarge).
+//   - nats.ErrMaxPayload: a core publish over the server's max_payload
+//     (also bus.ErrPayloadTooLarge).
+//   - nats.ErrConnectionClosed (with bus.ErrClosed),
+//     nats.ErrReconnectBufExceeded and jetstream.ErrTooManyStalledMsgs
+//     (with bus.ErrBufferFull), nats.ErrTimeout, context.DeadlineExceeded
+//     and jetstream.ErrAsyncPublishTimeout (with bus.ErrTimeout).
+//   - From Open: nats.ErrAuthorization and the other connect errors,
+//     jetstream.ErrJetStreamNotEnabled, and this package's
+//     ErrStreamConflict, ErrStreamNotFound and ErrCredentialsInURL.
 package natsbus

@@ -36,7 +36,7 @@ func ExampleOpen() {
 		fmt.Println(err)
 		return
 	}
-	b := bus.New(conn, bus.WithLogger(slog.New(slog.DiscardHandler)))
+	b := bus.New(conn, bus.Logger(slog.New(slog.DiscardHandler)))
 	defer func() { _ = b.Close(ctx) }()
 
 	reject := bus.HandlerFunc(func(context.Context, *bus.Message) error {
@@ -59,7 +59,7 @@ func ExampleOpen() {
 		return
 	}
 	m := <-dead
-	fmt.Println(string(m.Data()), m.GetHeader(bus.DeadLetterSubjectHeader), m.GetHeader(bus.DeadLetterReasonHeader))
+	fmt.Println(string(m.Event.Data), m.Header.Get(bus.DeadLetterSubjectHeader), m.Header.Get(bus.DeadLetterReasonHeader))
 	fmt.Println("billing's consumer:", natsbus.ConsumerName("billing", "orders.created"))
 	// Output:
 	// {"id":7} orders.created unknown customer

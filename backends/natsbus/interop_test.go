@@ -16,6 +16,7 @@ import (
 	"github.com/busway/busway/backends/natsbus"
 	"github.com/busway/busway/backends/natsbus/embedded"
 	"github.com/busway/busway/bus"
+	"github.com/busway/busway/bus/driver"
 )
 
 // interopStream captures the subjects of the interop tests.
@@ -49,7 +50,7 @@ func interopEvent() *bus.Message {
 	m.Event.DataContentType = "application/json"
 	m.Event.DataSchema = "https://example.com/schemas/order.v1.json"
 	m.Event.Extensions = map[string]string{"tenant": `acme "eu"`}
-	m.SetHeader("X-Request-Id", "r-1")
+	m.Header.Set("X-Request-Id", "r-1")
 	return m
 }
 
@@ -114,7 +115,7 @@ func TestInteropBinaryPublishSeenByPlainNATS(t *testing.T) {
 			assert.True(t, known || js != nil && strings.HasPrefix(k, "Nats-"), "unexpected header %q", k)
 		}
 		if js != nil {
-			assert.Equal(t, bus.DedupID(sent.Event.Source, sent.Event.ID), got.Header.Get(jetstream.MsgIDHeader), "source and id deduplicate")
+			assert.Equal(t, driver.DedupID(sent.Event.Source, sent.Event.ID), got.Header.Get(jetstream.MsgIDHeader), "source and id deduplicate")
 		}
 	})
 }
@@ -123,7 +124,7 @@ func TestInteropStructuredPublishSeenByPlainNATS(t *testing.T) {
 	interopBackends(t, func(t *testing.T, srv *embedded.Server, js *natsbus.JetStreamConfig) {
 		c, err := natsbus.Open(t.Context(), natsbus.Config{URL: srv.URL(), JetStream: js, Logger: quiet})
 		require.NoError(t, err)
-		b := bus.New(c, bus.WithLogger(quiet), bus.WithStructured())
+		b := bus.New(c, bus.Logger(quiet), bus.Structured())
 		t.Cleanup(func() { assert.NoError(t, b.Close(context.Background())) })
 		read := interopPlainReader(t, srv, js, "interop.orders.created")
 		require.NoError(t, b.Publish(t.Context(), interopEvent()))
@@ -153,7 +154,7 @@ func TestInteropStructuredPublishSeenByPlainNATS(t *testing.T) {
 
 // interopSubscribe subscribes b to subject and returns the channel of
 // delivered messages.
-func interopSubscribe(t *testing.T, b bus.Bus, subject string) <-chan *bus.Message {
+func interopSubscribe(t *testing.T, b *bus.Bus, subject string) <-chan *bus.Message {
 	got := make(chan *bus.Message, 4)
 	_, err := b.Subscribe(t.Context(), subject, bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
 		got <- m
@@ -204,8 +205,8 @@ func TestInteropPlainBinaryPublishReachesBus(t *testing.T) {
 		assert.Equal(t, "text/plain; charset=utf-8", ev.DataContentType)
 		assert.Equal(t, "https://example.com/schemas/order.v1.json", ev.DataSchema)
 		assert.Equal(t, map[string]string{"tenant": `acme "eu"`, "count": "7"}, ev.Extensions)
-		assert.Equal(t, "hello from nats.go", string(m.Data()))
-		assert.Equal(t, "r-1", m.GetHeader("X-Request-Id"), "a non-CloudEvents header stays a transport header")
+		assert.Equal(t, "hello from nats.go", string(m.Event.Data))
+		assert.Equal(t, "r-1", m.Header.Get("X-Request-Id"), "a non-CloudEvents header stays a transport header")
 		assert.Equal(t, 1, m.Attempt())
 	})
 }
@@ -228,6 +229,6 @@ func TestInteropPlainStructuredPublishReachesBus(t *testing.T) {
 		assert.True(t, time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC).Equal(ev.Time), "time %v", ev.Time)
 		assert.Equal(t, "application/octet-stream", ev.DataContentType)
 		assert.Equal(t, map[string]string{"traceid": "t-9"}, ev.Extensions)
-		assert.Equal(t, []byte{0, 1, 2, 0xff}, m.Data())
+		assert.Equal(t, []byte{0, 1, 2, 0xff}, m.Event.Data)
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/busway/busway/backends/natsbus"
 	"github.com/busway/busway/backends/natsbus/embedded"
 	"github.com/busway/busway/bus"
+	"github.com/busway/busway/bus/driver"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
@@ -50,19 +51,19 @@ func jsTestStream(name string, subjects ...string) *natsbus.JetStreamConfig {
 }
 
 // open opens a bus on the test's server with js, closed in t.Cleanup.
-func (e *jsTestEnv) open(t *testing.T, js *natsbus.JetStreamConfig) bus.Bus {
+func (e *jsTestEnv) open(t *testing.T, js *natsbus.JetStreamConfig) *bus.Bus {
 	t.Helper()
 	return e.openConfig(t, natsbus.Config{URL: e.srv.URL(), JetStream: js})
 }
 
 // openConfig opens a bus with cfg (quiet), closed in t.Cleanup. Tests that
 // close it themselves check that Close's result; the cleanup's is logged.
-func (e *jsTestEnv) openConfig(t *testing.T, cfg natsbus.Config) bus.Bus {
+func (e *jsTestEnv) openConfig(t *testing.T, cfg natsbus.Config) *bus.Bus {
 	t.Helper()
 	cfg.Logger = quiet
 	c, err := natsbus.Open(t.Context(), cfg)
 	require.NoError(t, err)
-	b := bus.New(c, bus.WithLogger(quiet))
+	b := bus.New(c, bus.Logger(quiet))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), jsTestTimeout)
 		defer cancel()
@@ -312,7 +313,7 @@ func TestJetStreamDeduplicatesByEventID(t *testing.T) {
 	e.settled(t, "DEDUP", natsbus.ConsumerName("g", "dedup.in"), 1)
 	dl := e.lastMsg(t, "DEDUP", "dedup.dead")
 	require.NotNil(t, dl, "the dead-letter copy was dropped as a duplicate")
-	assert.NotEqual(t, bus.DedupID(m.Event.Source, m.Event.ID), dl.Header.Get(jetstream.MsgIDHeader), "the copy has its own dedup id")
+	assert.NotEqual(t, driver.DedupID(m.Event.Source, m.Event.ID), dl.Header.Get(jetstream.MsgIDHeader), "the copy has its own dedup id")
 	assert.NotEmpty(t, dl.Header.Get(jetstream.MsgIDHeader))
 	require.NoError(t, b.Publish(t.Context(), m))
 	assert.EqualValues(t, 2, e.streamInfo(t, "DEDUP").State.Msgs, "messages stored")
@@ -329,7 +330,7 @@ func TestJetStreamRedeliveryBackoffUsesNakWithDelay(t *testing.T) {
 			return errors.New("not yet")
 		}
 		return nil
-	}), bus.Group("g"), bus.Backoff(func(int) time.Duration { return 200 * time.Millisecond }))
+	}), bus.Group("g"), bus.RetryBackoff(bus.ConstantBackoff(200*time.Millisecond)))
 	require.NoError(t, err)
 	require.NoError(t, b.Publish(t.Context(), jsTestEvent("back.in", "x")))
 
@@ -363,14 +364,14 @@ func TestJetStreamSubjectsInsideOutsideAndAcrossTheStream(t *testing.T) {
 	assert.Zero(t, e.streamInfo(t, "PART").State.Consumers, "a rejected subscription left a consumer")
 
 	_, err := b.Subscribe(t.Context(), "rpc.echo", bus.HandlerFunc(func(ctx context.Context, m *bus.Message) error {
-		return m.Respond(ctx, jsTestEvent("", "pong:"+string(m.Data())))
+		return m.Respond(ctx, jsTestEvent("", "pong:"+string(m.Event.Data)))
 	}))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(t.Context(), jsTestTimeout)
 	defer cancel()
 	reply, err := b.Request(ctx, jsTestEvent("rpc.echo", "ping"))
 	require.NoError(t, err, "request/reply outside the stream")
-	assert.Equal(t, "pong:ping", string(reply.Data()))
+	assert.Equal(t, "pong:ping", string(reply.Event.Data))
 	si := e.streamInfo(t, "PART")
 	assert.Zero(t, si.State.Consumers, "a subscription outside the stream made a consumer")
 	assert.Zero(t, si.State.Msgs, "a request outside the stream was stored")

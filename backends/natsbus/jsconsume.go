@@ -134,8 +134,7 @@ func (c *Conn) jsSubscribe(ctx context.Context, o driver.SubscribeOptions, h dri
 		return nil, fmt.Errorf("natsbus: consumer for %q in stream %q: %w", o.Subject, c.stream.name, err)
 	}
 	n := max(o.Concurrency, 1)
-	s := &jsSub{conn: c, cons: cons, durable: o.Group != "", slots: make([]slot, n)}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s := &jsSub{conn: c, cons: cons, subject: o.Subject, durable: o.Group != "", slots: make([]slot, n)}
 	s.heartbeat = make(chan struct{})
 	s.hbDone.Add(1)
 	go s.keepAlive(c.cfg.JetStream.AckWait)
@@ -155,7 +154,7 @@ func (c *Conn) jsSubscribe(ctx context.Context, o driver.SubscribeOptions, h dri
 		}
 		s.consumes = append(s.consumes, cc)
 	}
-	if err := c.track(s); err != nil {
+	if err := c.subs.Add(s, nil); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -166,16 +165,14 @@ func (c *Conn) jsSubscribe(ctx context.Context, o driver.SubscribeOptions, h dri
 type jsSub struct {
 	conn      *Conn
 	cons      jetstream.Consumer
+	subject   string
 	durable   bool
 	consumes  []jetstream.ConsumeContext
-	slots     []slot // one per pull loop: the message its handler runs
-	ctx       context.Context
-	cancel    context.CancelFunc
+	slots     []slot        // one per pull loop: the message its handler runs
 	heartbeat chan struct{} // closed to stop keepAlive
 	hbDone    sync.WaitGroup
-	once      sync.Once
-	err       error
-	inflight  inflight // handlers running
+	gate      driver.Gate // handlers running
+	drain     driver.Once
 }
 
 // slot holds the message a pull loop's handler is running, for the
@@ -199,18 +196,18 @@ type delivery struct {
 
 func (s *jsSub) handler(sl *slot, h driver.Handler) jetstream.MessageHandler {
 	return func(msg jetstream.Msg) {
-		if !s.inflight.enter() {
+		if !s.gate.Enter() {
 			return // after a hard stop: left unacked, redelivered after AckWait
 		}
-		defer s.inflight.done()
+		defer s.gate.Leave()
 		d := &delivery{msg: msg, sub: s}
 		attempt := 0
 		if meta, err := msg.Metadata(); err == nil {
 			attempt = int(meta.NumDelivered)
 		}
-		d.dm = driver.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data(), Attempt: attempt, Acker: d}
+		d.dm = driver.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data(), Attempt: attempt, Acker: d, Native: msg}
 		sl.cur.Store(d)
-		h(s.ctx, &d.dm)
+		h(&d.dm)
 		sl.cur.Store(nil)
 	}
 }
@@ -243,22 +240,21 @@ func (s *jsSub) keepAlive(ackWait time.Duration) {
 // Drain stops pulling, lets the handlers finish the messages already
 // pulled, and deletes a plain subscription's consumer. When ctx ends
 // first, the pulled but unhandled messages are dropped on the client (the
-// server redelivers them after AckWait) and handlers see their context
-// cancelled.
+// server redelivers them after AckWait) and the handlers still running
+// (whose context the bus has cancelled) are waited for. A second Drain
+// waits for the first, bounded by its own ctx.
 func (s *jsSub) Drain(ctx context.Context) error {
-	s.once.Do(func() { s.err = s.drain(ctx) })
-	return s.err
+	return s.drain.Do(ctx, "drain of "+s.subject, s.doDrain)
 }
 
-func (s *jsSub) drain(ctx context.Context) error {
-	defer s.conn.untrack(s)
+func (s *jsSub) doDrain(ctx context.Context) error {
+	defer s.conn.subs.Remove(s)
 	for _, cc := range s.consumes {
 		cc.Drain()
 	}
 	var err error
 	if !s.closedBefore(ctx) {
-		err = fmt.Errorf("natsbus: drain: %w", ctx.Err())
-		s.cancel()
+		err = fmt.Errorf("natsbus: drain %q: %w", s.subject, ctx.Err())
 		for _, cc := range s.consumes {
 			cc.Stop()
 		}
@@ -266,7 +262,7 @@ func (s *jsSub) drain(ctx context.Context) error {
 			<-cc.Closed()
 		}
 	}
-	s.inflight.closeAndWait() // Closed can come before a running handler returned
+	s.gate.CloseAndWait() // Closed can come before a running handler returned
 	s.stop()
 	return err
 }
@@ -292,7 +288,6 @@ func (s *jsSub) stop() {
 	}
 	close(s.heartbeat)
 	s.hbDone.Wait()
-	s.cancel()
 	if !s.durable {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -104,10 +104,14 @@ func TestJetStreamInFlightAtCloseRedeliveredAfterRestart(t *testing.T) {
 		c1, err := natsbus.Open(t.Context(), natsbus.Config{URL: e.srv.URL(), JetStream: cfg, Logger: quiet})
 		require.NoError(t, err)
 		started := make(chan int, 4)
+		// The handlers' context, owned by the caller of the driver (the
+		// bus, normally); it ends when a drain's deadline passes.
+		handlerCtx, hardStop := context.WithCancel(context.Background())
+		defer hardStop()
 		_, err = c1.Subscribe(t.Context(), driver.SubscribeOptions{Subject: "crash.>", Group: "workers"},
-			func(ctx context.Context, m *driver.Message) {
+			func(m *driver.Message) {
 				started <- m.Attempt
-				<-ctx.Done() // no ack, no nak: the process "dies" with the message
+				<-handlerCtx.Done() // no ack, no nak: the process "dies" with the message
 			})
 		require.NoError(t, err)
 		b := e.open(t, cfg)
@@ -116,7 +120,8 @@ func TestJetStreamInFlightAtCloseRedeliveredAfterRestart(t *testing.T) {
 		assert.Equal(t, 1, jsTestRecv(t, started, "the first delivery"))
 		dead, cancel := context.WithCancel(context.Background())
 		cancel()
-		_ = c1.Close(dead) // fails: nothing drained or flushed
+		context.AfterFunc(dead, hardStop) // as the bus does past a drain's deadline
+		_ = c1.Close(dead)                // fails: nothing drained or flushed
 
 		got := make(chan *bus.Message, 4)
 		_, err = b.Subscribe(t.Context(), "crash.>", bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
@@ -158,7 +163,7 @@ func TestJetStreamFileStoreRestartLosesNoAckedPublish(t *testing.T) {
 // acknowledged publishes it restarts the server, and stops when 20 more
 // were acknowledged after the restart. It returns the acknowledged messages
 // and how many publishes failed.
-func jsTestPublishThroughRestart(t *testing.T, e *jsTestEnv, b bus.Bus) ([]*bus.Message, int) {
+func jsTestPublishThroughRestart(t *testing.T, e *jsTestEnv, b *bus.Bus) ([]*bus.Message, int) {
 	t.Helper()
 	var (
 		mu             sync.Mutex
@@ -231,7 +236,7 @@ func jsTestTwoInFlight(t *testing.T, stream string, h func(ctx context.Context, 
 	b := e.open(t, jsTestStream(stream, subject))
 	started := make(chan string, 2)
 	sub, err := b.Subscribe(t.Context(), subject, bus.HandlerFunc(func(ctx context.Context, m *bus.Message) error {
-		started <- string(m.Data())
+		started <- string(m.Event.Data)
 		return h(ctx, m)
 	}), bus.Group("g"), bus.Concurrency(2))
 	require.NoError(t, err)
@@ -251,7 +256,7 @@ func TestJetStreamDrainWaitsForEveryHandler(t *testing.T) {
 			gates := map[string]chan struct{}{"a": make(chan struct{}), "b": make(chan struct{})}
 			sub := jsTestTwoInFlight(t, "DRAIN", func(ctx context.Context, m *bus.Message) error {
 				select {
-				case <-gates[string(m.Data())]:
+				case <-gates[string(m.Event.Data)]:
 					return nil
 				case <-ctx.Done():
 					return ctx.Err()

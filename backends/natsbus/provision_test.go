@@ -106,7 +106,7 @@ func TestProvisionFromURLConfiguresStreamAndConsumer(t *testing.T) {
 	e := jsTestStart(t)
 	raw := "jetstream://" + e.srv.Addr() + "?stream=URLS&subjects=url.a.>,url.b.>&storage=memory" +
 		"&max_age=1h&duplicates=1m&ack_wait=2s&max_deliver=7&max_ack_pending=50"
-	b, err := bus.Open(t.Context(), raw, bus.WithLogger(quiet))
+	b, err := bus.Open(t.Context(), raw, bus.Logger(quiet))
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, b.Close(context.Background())) })
 	have := e.streamInfo(t, "URLS").Config
@@ -134,12 +134,12 @@ func TestProvisionFromURLConfiguresStreamAndConsumer(t *testing.T) {
 func provisionReplay(t *testing.T, e *jsTestEnv, group, start, marker string) []string {
 	t.Helper()
 	u := "jetstream://" + e.srv.Addr() + "?stream=SP&start=" + url.QueryEscape(start)
-	b, err := bus.Open(t.Context(), u, bus.WithLogger(quiet))
+	b, err := bus.Open(t.Context(), u, bus.Logger(quiet))
 	require.NoError(t, err)
 	defer func() { assert.NoError(t, b.Close(context.Background())) }()
 	got := make(chan string, 16)
 	_, err = b.Subscribe(t.Context(), "sp.>", bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
-		got <- string(m.Data())
+		got <- string(m.Event.Data)
 		return nil
 	}), bus.Group(group))
 	require.NoError(t, err)

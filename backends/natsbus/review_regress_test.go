@@ -26,7 +26,7 @@ func regStream() *natsbus.JetStreamConfig {
 
 // regCollect subscribes h-style: every delivery's subject goes to the
 // returned channel.
-func regCollect(t *testing.T, b bus.Bus, pattern, group string) <-chan *bus.Message {
+func regCollect(t *testing.T, b *bus.Bus, pattern, group string) <-chan *bus.Message {
 	t.Helper()
 	ch := make(chan *bus.Message, 16)
 	_, err := b.Subscribe(t.Context(), pattern, bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
@@ -121,7 +121,7 @@ func TestJetStreamSubscribeRacingCloseLeaksNothing(t *testing.T) {
 		var wg sync.WaitGroup
 		wg.Go(func() {
 			_, _ = c.Subscribe(context.Background(), driver.SubscribeOptions{Subject: "reg.x", Group: "g"},
-				func(context.Context, *driver.Message) {})
+				func(*driver.Message) {})
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		require.NoError(t, c.Close(ctx))

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/busway/busway/bus"
 	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/bus/subject"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -44,7 +44,7 @@ func (sc StreamConfig) checkEnums() error {
 		return fmt.Errorf("natsbus: stream retention %q; want limits, interest or workqueue", sc.Retention)
 	}
 	for _, s := range sc.Subjects {
-		if err := bus.ValidatePattern(s); err != nil {
+		if err := subject.ValidatePattern(s); err != nil {
 			return fmt.Errorf("natsbus: stream subject: %w", err)
 		}
 	}
@@ -160,9 +160,9 @@ func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, 
 
 // captures reports whether the stream stores messages published to
 // subject.
-func (s *streamInfo) captures(subject string) bool {
+func (s *streamInfo) captures(subj string) bool {
 	for _, p := range s.subjects {
-		if bus.MatchSubject(p, subject) {
+		if subject.Match(p, subj) {
 			return true
 		}
 	}

@@ -49,7 +49,7 @@ func (g *goChannels) conn(t *testing.T) driver.Conn {
 // gochannel. The features are gochannel's as seen through NewConn.
 func TestConformance(t *testing.T) {
 	g := &goChannels{gcs: map[string]*gochannel.GoChannel{}}
-	bustest.Run(t, func(t *testing.T) bus.Bus {
+	bustest.Run(t, func(t *testing.T) *bus.Bus {
 		b := bus.New(g.conn(t))
 		t.Cleanup(func() { assert.NoError(t, b.Close(context.Background())) })
 		return b

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -57,9 +56,8 @@ type Conn struct {
 	opts Options
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	subs   map[*subscription]struct{}
-	closed bool
+	subs      driver.Set[*subscription] // live subscriptions; closed by Close
+	closeOnce driver.Once
 }
 
 var (
@@ -80,14 +78,7 @@ func NewConn(pub message.Publisher, sub message.Subscriber, opts Options) (*Conn
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Conn{pub: pub, sub: sub, opts: opts, log: log, subs: map[*subscription]struct{}{}}, nil
-}
-
-// isClosed reports whether Close was called.
-func (c *Conn) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
+	return &Conn{pub: pub, sub: sub, opts: opts, log: log}, nil
 }
 
 // Publish hands m to the Watermill publisher on topic m.Subject, with m's
@@ -100,7 +91,7 @@ func (c *Conn) isClosed() bool {
 // no publisher, and with driver.ErrClosed after Close.
 func (c *Conn) Publish(ctx context.Context, m *driver.Message) error {
 	switch {
-	case c.isClosed():
+	case c.subs.Closed():
 		return fmt.Errorf("wmbus: publish to %q: %w", m.Subject, driver.ErrClosed)
 	case c.pub == nil:
 		return fmt.Errorf("wmbus: publish to %q: %w: the Conn has no Watermill publisher", m.Subject, driver.ErrNotSupported)
@@ -132,7 +123,7 @@ func (c *Conn) Publish(ctx context.Context, m *driver.Message) error {
 // subscribed by then; for the others a message published right after
 // Subscribe returns may be missed.
 func (c *Conn) Subscribe(ctx context.Context, opts driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
-	if c.isClosed() {
+	if c.subs.Closed() {
 		return nil, fmt.Errorf("wmbus: subscribe to %q: %w", opts.Subject, driver.ErrClosed)
 	}
 	if hasWildcard(opts.Subject) {
@@ -150,15 +141,9 @@ func (c *Conn) Subscribe(ctx context.Context, opts driver.SubscribeOptions, h dr
 		}
 		return nil, fmt.Errorf("wmbus: subscribe to %q: %w", opts.Subject, err)
 	}
-	c.mu.Lock()
-	closed := c.closed
-	if !closed {
-		c.subs[s] = struct{}{}
-	}
-	c.mu.Unlock()
-	if closed {
+	if err := c.subs.Add(s, nil); err != nil { // Close began meanwhile: undo
 		_ = s.Drain(ctx)
-		return nil, fmt.Errorf("wmbus: subscribe to %q: %w", opts.Subject, driver.ErrClosed)
+		return nil, fmt.Errorf("wmbus: subscribe to %q: %w", opts.Subject, err)
 	}
 	return s, nil
 }
@@ -186,36 +171,21 @@ func (c *Conn) subscriberFor(group string) (message.Subscriber, bool, error) {
 	return s, true, nil
 }
 
-// forget removes a finished subscription.
-func (c *Conn) forget(s *subscription) {
-	c.mu.Lock()
-	delete(c.subs, s)
-	c.mu.Unlock()
-}
-
 // Close drains every subscription still open, bounded by ctx, and, with
 // Options.CloseUnderlying, closes the Watermill publisher and subscriber.
-// Close is idempotent; afterwards Publish and Subscribe fail with
-// driver.ErrClosed.
+// Once Close has begun, Publish and Subscribe fail with driver.ErrClosed.
+// A later Close waits for the first (bounded by its own ctx) and returns
+// the first's result.
 func (c *Conn) Close(ctx context.Context) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	subs := make([]*subscription, 0, len(c.subs))
-	for s := range c.subs {
-		subs = append(subs, s)
-	}
-	c.mu.Unlock()
-
-	err := driver.DrainAll(ctx, subs)
-	if c.opts.CloseUnderlying {
-		pubErr, subErr := c.closeUnderlying()
-		err = errors.Join(err, pubErr, subErr)
-	}
-	return err
+	return c.closeOnce.Do(ctx, "close of the Watermill Conn", func(ctx context.Context) error {
+		subs, _ := c.subs.Close()
+		err := driver.DrainAll(ctx, subs)
+		if c.opts.CloseUnderlying {
+			pubErr, subErr := c.closeUnderlying()
+			err = errors.Join(err, pubErr, subErr)
+		}
+		return err
+	})
 }
 
 // closeUnderlying closes the publisher and the subscriber, once when they

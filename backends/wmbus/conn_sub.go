@@ -31,8 +31,6 @@ type subscription struct {
 	tries *attempts // delivery counts by message UUID; nil when off
 
 	cancelIn context.CancelFunc // cancels Watermill's Subscribe ctx: no more intake
-	hard     context.Context    // handlers' ctx; cancelled on a hard stop
-	hardStop context.CancelFunc
 	readers  atomic.Int32
 
 	stop     chan struct{} // closed when Drain starts
@@ -59,7 +57,6 @@ func (c *Conn) startSubscription(ctx context.Context, wsub message.Subscriber, o
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	s.hard, s.hardStop = context.WithCancel(context.WithoutCancel(ctx))
 	n := max(1, opts.Concurrency)
 	s.readers.Store(int32(n))
 	for range n {
@@ -110,7 +107,7 @@ func (s *subscription) deliver(msg *message.Message) {
 	dm := fromWatermill(s.topic, msg)
 	dm.Attempt = s.tries.delivered(msg.UUID)
 	dm.Acker = &acker{msg: msg, stop: s.stop}
-	s.h(s.hard, dm)
+	s.h(dm)
 	select {
 	case <-msg.Acked():
 		s.tries.forget(msg.UUID)
@@ -129,23 +126,25 @@ func (s *subscription) finish() {
 			"topic", s.topic)
 	}
 	s.cancelIn()
-	s.hardStop()
 	if s.owned {
 		if err := s.wsub.Close(); err != nil {
 			s.closeErr = fmt.Errorf("wmbus: close group subscriber of %q: %w", s.topic, err)
 			s.c.log.Warn("wmbus: closing a group subscriber failed", "topic", s.topic, "error", err)
 		}
 	}
-	s.c.forget(s)
+	s.c.subs.Remove(s)
 	close(s.done)
 }
 
 // Drain stops reading new messages (it cancels the context given to the
 // Watermill subscriber's Subscribe), lets the handlers in flight finish,
-// and returns when every reader has exited. When ctx ends first, the
-// handlers still running see their context cancelled and Drain returns an
-// error wrapping ctx.Err(); their messages are settled when they return.
-// A message taken from the channel after Drain started is nacked.
+// and returns when every reader has exited. When ctx ends first, Drain
+// still returns only once the handlers in flight have returned (the bus
+// cancels its handlers' context at that point), with an error wrapping
+// ctx.Err(); their messages are settled when they return. A message taken
+// from the channel after Drain started is nacked. A later Drain waits for
+// the readers too, and returns nil or the error of closing a group
+// subscriber.
 func (s *subscription) Drain(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		close(s.stop)
@@ -155,14 +154,13 @@ func (s *subscription) Drain(ctx context.Context) error {
 	case <-s.done:
 		return s.closeErr
 	case <-ctx.Done():
-		s.hardStop()
-		<-s.done // handlers see their ctx cancelled; Drain returns after them
+		<-s.done
 		return fmt.Errorf("wmbus: drain of %q: %w", s.topic, ctx.Err())
 	}
 }
 
-// acker settles one Watermill message. It implements driver.Acker,
-// driver.DelayNaker and driver.Aser.
+// acker settles one Watermill message. It implements driver.Acker and
+// driver.DelayNaker.
 type acker struct {
 	msg  *message.Message
 	stop <-chan struct{} // the subscription's; cuts a NakWithDelay short
@@ -203,17 +201,7 @@ func (a *acker) NakWithDelay(ctx context.Context, delay time.Duration) error {
 	return a.Nak(ctx)
 }
 
-// As supports **message.Message: the Watermill message being settled.
-func (a *acker) As(target any) bool {
-	p, ok := target.(**message.Message)
-	if ok {
-		*p = a.msg
-	}
-	return ok
-}
-
 var (
 	_ driver.Acker      = (*acker)(nil)
 	_ driver.DelayNaker = (*acker)(nil)
-	_ driver.Aser       = (*acker)(nil)
 )

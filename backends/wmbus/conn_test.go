@@ -60,7 +60,7 @@ func TestPublishMapping(t *testing.T) {
 // Options.GroupSubscriber, are not supported.
 func TestSubscribeRejects(t *testing.T) {
 	c := newConn(t, newGoChannel(t))
-	h := func(context.Context, *driver.Message) {}
+	h := func(*driver.Message) {}
 	for _, p := range []string{"a.*", "a.>", ">"} {
 		_, err := c.Subscribe(t.Context(), driver.SubscribeOptions{Subject: p}, h)
 		assert.ErrorIs(t, err, driver.ErrNotSupported, p)
@@ -78,9 +78,9 @@ func TestDrainWaitsForInFlight(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	var wm atomic.Pointer[message.Message]
 	sub, err := c.Subscribe(ctx, driver.SubscribeOptions{Subject: "d.e", Concurrency: 2},
-		func(ctx context.Context, m *driver.Message) {
-			var w *message.Message
-			require.True(t, m.Acker.(driver.Aser).As(&w), "the Acker exposes the Watermill message")
+		func(m *driver.Message) {
+			w, ok := m.Native.(*message.Message)
+			require.True(t, ok, "Native is the Watermill message")
 			wm.Store(w)
 			close(started)
 			<-release
@@ -106,26 +106,70 @@ func TestDrainWaitsForInFlight(t *testing.T) {
 	}
 }
 
-// TestDrainDeadlineCancelsHandlers: when Drain's ctx ends first, the
-// handler's ctx is cancelled and Drain reports the deadline.
-func TestDrainDeadlineCancelsHandlers(t *testing.T) {
+// TestDrainDeadlineWaitsForHandlers: when Drain's ctx ends first, Drain
+// still returns only after the handler in flight (the bus cancels its own
+// handlers' context then), and reports the deadline; the handler's nack
+// reaches Watermill.
+func TestDrainDeadlineWaitsForHandlers(t *testing.T) {
 	gc := newGoChannel(t)
 	c := newConn(t, gc)
 	ctx := t.Context()
-	started := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
+	var wm atomic.Pointer[message.Message]
 	sub, err := c.Subscribe(ctx, driver.SubscribeOptions{Subject: "f.g"},
-		func(hctx context.Context, m *driver.Message) {
+		func(m *driver.Message) {
+			wm.Store(m.Native.(*message.Message))
 			close(started)
-			<-hctx.Done()
-			assert.NoError(t, m.Acker.Nak(context.WithoutCancel(hctx)))
+			<-release
+			assert.NoError(t, m.Acker.Nak(ctx))
 		})
 	require.NoError(t, err)
 	require.NoError(t, c.Publish(ctx, &driver.Message{Subject: "f.g"}))
 	recv(t, started, "the handler to start")
-	dctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	dctx, cancel := context.WithTimeout(ctx, 0) // over before Drain starts
 	defer cancel()
-	require.ErrorIs(t, sub.Drain(dctx), context.DeadlineExceeded)
+	drained := make(chan error, 1)
+	go func() { drained <- sub.Drain(dctx) }()
+	select {
+	case err := <-drained:
+		t.Fatalf("Drain returned while a handler ran: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	require.ErrorIs(t, recv(t, drained, "Drain"), context.DeadlineExceeded)
+	select {
+	case <-wm.Load().Nacked():
+	default:
+		t.Fatal("the Watermill message was not nacked")
+	}
 	require.NoError(t, sub.Drain(context.Background()), "a second Drain waits for the readers")
+}
+
+// TestNakWithDelayCutShortByDrain: a delayed nack waits in the reader, and
+// Drain cuts the wait short: the message is nacked at once.
+func TestNakWithDelayCutShortByDrain(t *testing.T) {
+	gc := newGoChannel(t)
+	c := newConn(t, gc)
+	ctx := t.Context()
+	started := make(chan *message.Message, 1)
+	naked := make(chan error, 1)
+	sub, err := c.Subscribe(ctx, driver.SubscribeOptions{Subject: "h.i"},
+		func(m *driver.Message) {
+			started <- m.Native.(*message.Message)
+			naked <- m.Acker.(driver.DelayNaker).NakWithDelay(ctx, time.Hour)
+		})
+	require.NoError(t, err)
+	require.NoError(t, c.Publish(ctx, &driver.Message{Subject: "h.i"}))
+	w := recv(t, started, "the handler to start")
+	drained := make(chan error, 1)
+	go func() { drained <- sub.Drain(ctx) }()
+	require.NoError(t, recv(t, naked, "the delayed nack, cut short"))
+	require.NoError(t, recv(t, drained, "Drain"))
+	select {
+	case <-w.Nacked():
+	default:
+		t.Fatal("the Watermill message was not nacked")
+	}
 }
 
 // TestCloseUnderlying: the Watermill values are the caller's unless
@@ -154,6 +198,38 @@ func TestCloseUnderlying(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Close(context.Background()))
 	assert.EqualValues(t, 1, both.n.Load(), "one value given as both is closed once")
+}
+
+// TestCloseWhileClosing: a Close during another waits for it, bounded by
+// its own ctx; once the first is done, Close returns the first's result.
+func TestCloseWhileClosing(t *testing.T) {
+	gc := newGoChannel(t)
+	c, err := wmbus.NewConn(gc, gc, wmbus.Options{})
+	require.NoError(t, err)
+	ctx := t.Context()
+	started, draining, release := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	_, err = c.Subscribe(ctx, driver.SubscribeOptions{Subject: "j.k"}, func(m *driver.Message) {
+		close(started)
+		// The delayed nack returns when the drain of the first Close
+		// begins; the handler then holds that Close until released.
+		assert.NoError(t, m.Acker.(driver.DelayNaker).NakWithDelay(ctx, time.Hour))
+		close(draining)
+		<-release
+	})
+	require.NoError(t, err)
+	require.NoError(t, c.Publish(ctx, &driver.Message{Subject: "j.k"}))
+
+	recv(t, started, "the handler to start")
+	first := make(chan error, 1)
+	go func() { first <- c.Close(context.Background()) }()
+	recv(t, draining, "the first Close to drain")
+	expired, cancel := context.WithTimeout(ctx, 0)
+	defer cancel()
+	require.ErrorIs(t, c.Close(expired), context.DeadlineExceeded, "a second Close is bounded by its own ctx")
+	assert.ErrorIs(t, c.Publish(ctx, &driver.Message{Subject: "j.k"}), driver.ErrClosed)
+	close(release)
+	require.NoError(t, recv(t, first, "the first Close"))
+	require.NoError(t, c.Close(context.Background()), "a later Close returns the first's result")
 }
 
 // pubSubCounter is a Watermill Pub/Sub that counts Close calls.
@@ -196,7 +272,7 @@ func TestAttemptCounting(t *testing.T) {
 	}
 	// handler records each delivery on got and settles it by script.
 	handler := func(got chan<- delivery, settle func(m *driver.Message) error) driver.Handler {
-		return func(_ context.Context, m *driver.Message) {
+		return func(m *driver.Message) {
 			got <- delivery{m.Header["ce-id"][0], m.Attempt}
 			if settle != nil {
 				assert.NoError(t, settle(m))

@@ -79,11 +79,13 @@ func toWatermill(m *driver.Message) (*message.Message, error) {
 
 // fromWatermill turns a Watermill message received from a Watermill
 // subscriber into a driver message for the bus (the NewConn direction).
+// Its Native is msg, for bus.Message.As.
 func fromWatermill(topic string, msg *message.Message) *driver.Message {
 	return &driver.Message{
 		Subject: topic,
 		Header:  headerFromMetadata(msg.Metadata, 0),
 		Data:    msg.Payload,
+		Native:  msg,
 	}
 }
 

@@ -38,9 +38,9 @@
 // counts, so each subscription counts them itself, by message UUID: the
 // first delivery of a UUID has Message.Attempt 1, each redelivery one
 // more, and the count is forgotten once the message is acked. The bus
-// therefore sees a nacked message's attempts go up, bus.Backoff gets the
-// attempt that failed, and bus.MaxAttempts ends the retries (dead-letter
-// or drop) as on the other backends. The counts are per subscription, per
+// therefore sees a nacked message's attempts go up, the bus.RetryBackoff
+// policy gets the attempt that failed, and bus.MaxAttempts ends the
+// retries (dead-letter or drop) as on the other backends. The counts are per subscription, per
 // process and best-effort: they live in this process's memory only, so a
 // redelivery that lands on another process (another member of a consumer
 // group, or after a restart) or on another subscription starts again at
@@ -66,7 +66,8 @@
 // subscribed; gochannel with Persistent subscribes in the background.
 // Drain cancels the context given to the Watermill Subscribe, lets the
 // handlers in flight settle their messages, and returns when the readers
-// have exited.
+// have exited; a delayed nack (driver.DelayNaker) waiting then nacks at
+// once.
 //
 // Through the Watermill face they are the Busway backend's: at-least-once
 // with redelivery of nacked messages on mem and JetStream, at-most-once on
@@ -88,7 +89,12 @@
 //
 // Conn.As supports *message.Publisher and *message.Subscriber, and a
 // pointer to any type the publisher or subscriber has or implements (for
-// example **gochannel.GoChannel). The Acker of a delivered message supports
-// **message.Message through driver.Aser. Reach them from a Bus with
-// Bus.As, and from a handler's message through the driver message.
+// example **gochannel.GoChannel); reach them from a Bus with Bus.As. A
+// message delivered through NewConn carries its Watermill message as
+// driver.Message.Native, so a handler reaches it with bus.Message.As:
+//
+//	var wm *message.Message
+//	if m.As(&wm) {
+//		log.Println(wm.UUID)
+//	}
 package wmbus

@@ -5,18 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/busway/busway/bus/driver"
 )
-
-// abandonGrace bounds how long a callback of a stopping subscription waits
-// for the backend's hard stop (which cancels the callback's context) before
-// it naks its message anyway. Waiting avoids a nak that the backend would
-// hand straight back to the same, still open, subscription.
-const abandonGrace = 100 * time.Millisecond
 
 // faceSub is one subscription of a subscriber from NewSubscriber: a backend
 // subscription whose callback hands each message to a Watermill channel and
@@ -33,15 +26,11 @@ type faceSub struct {
 	ctx     context.Context    // parent of message contexts
 	cancel  context.CancelFunc // ends ctx
 
-	stop     chan struct{} // closed when the subscription starts stopping
-	mu       sync.Mutex
-	stopping bool           // guarded by mu; no new callback enters once set
-	unwatch  func() bool    // guarded by mu; stops watching Subscribe's ctx
-	inflight sync.WaitGroup // callbacks that may send on out
-
-	once sync.Once
-	done chan struct{} // closed when out is closed
-	err  error         // set before done is closed
+	stop    chan struct{} // closed when the subscription starts stopping
+	mu      sync.Mutex
+	unwatch func() bool // guarded by mu; stops watching Subscribe's ctx
+	gate    driver.Gate // callbacks that may send on out
+	closing driver.Once // runs close once; closed out is its end
 }
 
 // newFaceSub returns an unregistered, unclaimed subscription to topic.
@@ -51,7 +40,6 @@ func newFaceSub(s *subscriber, topic string) *faceSub {
 		out:     make(chan *message.Message),
 		claimed: make(chan struct{}),
 		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
 	}
 }
 
@@ -66,35 +54,31 @@ func (f *faceSub) claim(ctx context.Context) {
 	close(f.claimed)
 }
 
-// enter registers a callback that may send on out; false once stopping.
-func (f *faceSub) enter() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.stopping {
-		return false
-	}
-	f.inflight.Add(1)
-	return true
-}
-
-// handle is the backend callback: it waits until a Subscribe owns the
-// subscription, sends the message on out, waits for Ack or Nack and settles
-// the backend message the same way. When the subscription stops first, the
-// message is naked.
-func (f *faceSub) handle(dctx context.Context, dm *driver.Message) {
-	if !f.enter() {
-		f.abandon(dctx, dm)
+// handle is the backend callback: it passes the message to the consumer
+// and settles the backend message as the consumer did. A message the
+// consumer did not ack before the subscription stopped is naked.
+func (f *faceSub) handle(dm *driver.Message) {
+	if !f.gate.Enter() {
+		f.settle(dm, false)
 		return
 	}
-	defer f.inflight.Done()
+	defer f.gate.Leave()
+	f.settle(dm, f.pass(dm))
+}
+
+// pass waits until a Subscribe owns the subscription, sends the message on
+// out and waits for Ack or Nack. It reports whether the consumer acked;
+// false also when the subscription stopped first.
+func (f *faceSub) pass(dm *driver.Message) bool {
+	select {
+	case <-f.stop: // stopping: no new message goes out
+		return false
+	default:
+	}
 	select {
 	case <-f.claimed:
 	case <-f.stop:
-		f.abandon(dctx, dm)
-		return
-	case <-dctx.Done():
-		f.settle(dctx, dm, false)
-		return
+		return false
 	}
 	msg := decodeFace(dm)
 	mctx, cancel := context.WithCancel(f.ctx)
@@ -103,43 +87,24 @@ func (f *faceSub) handle(dctx context.Context, dm *driver.Message) {
 	select {
 	case f.out <- msg:
 	case <-f.stop:
-		f.abandon(dctx, dm)
-		return
-	case <-dctx.Done():
-		f.settle(dctx, dm, false)
-		return
+		return false
 	}
 	select {
 	case <-msg.Acked():
-		f.settle(dctx, dm, true)
+		return true
 	case <-msg.Nacked():
-		f.settle(dctx, dm, false)
 	case <-f.stop:
-		f.abandon(dctx, dm)
-	case <-dctx.Done():
-		f.settle(dctx, dm, false)
 	}
-}
-
-// abandon naks a message of a stopping subscription, after the backend's
-// hard stop or abandonGrace, whichever comes first.
-func (f *faceSub) abandon(dctx context.Context, dm *driver.Message) {
-	t := time.NewTimer(abandonGrace)
-	select {
-	case <-dctx.Done():
-	case <-t.C:
-	}
-	t.Stop()
-	f.settle(dctx, dm, false)
+	return false
 }
 
 // settle acks or naks dm, with SubscriberConfig.NackDelay when the backend
 // can delay. At-most-once deliveries (no Acker) need nothing.
-func (f *faceSub) settle(dctx context.Context, dm *driver.Message, ok bool) {
+func (f *faceSub) settle(dm *driver.Message, ok bool) {
 	if dm.Acker == nil {
 		return
 	}
-	ctx := context.WithoutCancel(dctx)
+	ctx := context.Background()
 	var err error
 	d, canDelay := dm.Acker.(driver.DelayNaker)
 	switch {
@@ -156,32 +121,31 @@ func (f *faceSub) settle(dctx context.Context, dm *driver.Message, ok bool) {
 }
 
 // close stops the subscription at once and closes out, exactly once; every
-// call returns when out is closed. Messages not yet acked are naked.
+// call returns when out is closed, with the first call's result. Messages
+// not yet acked are naked.
 func (f *faceSub) close() error {
-	f.once.Do(func() {
+	return f.closing.Do(context.Background(), "stop of Watermill subscription", func(context.Context) error {
+		close(f.stop)
 		f.mu.Lock()
-		f.stopping = true
 		unwatch := f.unwatch
 		f.mu.Unlock()
-		close(f.stop)
 		if unwatch != nil {
 			unwatch()
 		}
 		// An ended context asks the backend for a hard stop: no queued
-		// message is started, handler contexts are cancelled.
+		// message is started.
 		hard, cancel := context.WithCancel(context.Background())
 		cancel()
-		if err := f.ds.Drain(hard); err != nil && !errors.Is(err, context.Canceled) {
-			f.err = fmt.Errorf("wmbus: stop subscription to %q: %w", f.topic, err)
+		var err error
+		if derr := f.ds.Drain(hard); derr != nil && !errors.Is(derr, context.Canceled) {
+			err = fmt.Errorf("wmbus: stop subscription to %q: %w", f.topic, derr)
 		}
-		f.inflight.Wait()
+		f.gate.CloseAndWait()
 		close(f.out)
 		if f.cancel != nil {
 			f.cancel()
 		}
 		f.s.forget(f)
-		close(f.done)
+		return err
 	})
-	<-f.done
-	return f.err
 }

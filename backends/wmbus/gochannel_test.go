@@ -34,7 +34,7 @@ func newGoChannel(t *testing.T) *gochannel.GoChannel {
 }
 
 // newBus opens a bus over a Conn on gc and closes it when the test ends.
-func newBus(t *testing.T, gc *gochannel.GoChannel, opts wmbus.Options) bus.Bus {
+func newBus(t *testing.T, gc *gochannel.GoChannel, opts wmbus.Options) *bus.Bus {
 	conn, err := wmbus.NewConn(gc, gc, opts)
 	require.NoError(t, err)
 	b := bus.New(conn)
@@ -77,14 +77,14 @@ func TestGoChannelThroughBus(t *testing.T) {
 		}
 		got <- m
 		return nil
-	}), bus.Backoff(func(int) time.Duration { return time.Millisecond }))
+	}), bus.RetryBackoff(bus.ConstantBackoff(time.Millisecond)))
 	require.NoError(t, err)
 
 	sent := bus.NewMessage(subject, "com.example.order.created.v1", []byte(`{"id":42}`))
 	sent.Event.Subject = "order-42"
 	sent.Event.DataContentType = "application/json"
 	sent.Event.Extensions = map[string]string{"tenant": "acme"}
-	sent.SetHeader("Trace-Id", "abc123")
+	sent.Header.Set("Trace-Id", "abc123")
 	require.NoError(t, b.Publish(ctx, sent))
 
 	w := recv(t, raw, "the raw Watermill message")
@@ -106,8 +106,8 @@ func TestGoChannelThroughBus(t *testing.T) {
 	assert.Equal(t, "application/json", m.Event.DataContentType)
 	assert.True(t, sent.Event.Time.Equal(m.Event.Time), "time %v != %v", m.Event.Time, sent.Event.Time)
 	assert.Equal(t, map[string]string{"tenant": "acme"}, m.Event.Extensions)
-	assert.Equal(t, `{"id":42}`, string(m.Data()))
-	assert.Equal(t, "abc123", m.GetHeader("Trace-Id"))
+	assert.Equal(t, `{"id":42}`, string(m.Event.Data))
+	assert.Equal(t, "abc123", m.Header.Get("Trace-Id"))
 
 	_, err = b.Request(ctx, bus.NewMessage("orders.eu.get", "com.example.order.get.v1", nil))
 	assert.ErrorIs(t, err, bus.ErrNotSupported)
@@ -158,4 +158,40 @@ type closeCounter struct {
 func (c closeCounter) Close() error {
 	c.n.Add(1)
 	return nil
+}
+
+// TestMessageAsWatermill: a handler reaches the Watermill message it was
+// delivered as through bus.Message.As, and that message is the one the bus
+// settles; other types are refused.
+func TestMessageAsWatermill(t *testing.T) {
+	gc := newGoChannel(t)
+	b := newBus(t, gc, wmbus.Options{})
+	ctx := t.Context()
+	type seen struct {
+		wm    *message.Message
+		ok    bool
+		other bool
+	}
+	got := make(chan seen, 1)
+	_, err := b.Subscribe(ctx, "as.wm", bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
+		var s seen
+		s.ok = m.As(&s.wm)
+		var gcOut *gochannel.GoChannel
+		s.other = m.As(&gcOut)
+		got <- s
+		return nil
+	}))
+	require.NoError(t, err)
+	sent := bus.NewMessage("as.wm", "com.example.as.v1", []byte("x"))
+	require.NoError(t, b.Publish(ctx, sent))
+
+	s := recv(t, got, "the delivery")
+	require.True(t, s.ok, "As sets a *message.Message")
+	assert.False(t, s.other, "As refuses a type the delivery is not")
+	assert.Equal(t, sent.Event.ID, s.wm.UUID)
+	assert.Equal(t, "com.example.as.v1", s.wm.Metadata.Get("ce-type"))
+	recv(t, s.wm.Acked(), "the bus to ack the Watermill message")
+
+	var wm *message.Message
+	assert.False(t, sent.As(&wm), "a message built for publishing has no native message")
 }

@@ -20,7 +20,7 @@ import (
 // The suite calls it only with the *testing.T of a top-level subtest of Run
 // (never of a nested one), so a backend that needs a private broker per
 // subtest may key it on t.Name().
-type OpenFunc func(t *testing.T) bus.Bus
+type OpenFunc func(t *testing.T) *bus.Bus
 
 // Features describes what the backend under test offers. Set the flags
 // honestly: a subtest for a feature the backend lacks is skipped with the
@@ -149,7 +149,7 @@ func newEnv(t *testing.T, open OpenFunc, f Features) *env {
 }
 
 // bus opens one more Bus to the subtest's broker.
-func (e *env) bus() bus.Bus {
+func (e *env) bus() *bus.Bus {
 	e.t.Helper()
 	b := e.open(e.t)
 	if b == nil {
@@ -190,4 +190,4 @@ func (e *env) groupOpts(name string) []bus.SubscribeOption {
 }
 
 // tiny is a redelivery backoff that keeps the suite fast.
-var tiny = bus.Backoff(func(int) time.Duration { return time.Millisecond })
+var tiny = bus.RetryBackoff(bus.ConstantBackoff(time.Millisecond))

@@ -122,13 +122,13 @@ func rawRecorder(t *testing.T, conn driver.Conn, subject string) <-chan *driver.
 	t.Helper()
 	ch := make(chan *driver.Message, 16)
 	s, err := conn.Subscribe(t.Context(), driver.SubscribeOptions{Subject: subject, Concurrency: 1},
-		func(ctx context.Context, m *driver.Message) {
+		func(m *driver.Message) {
 			select {
 			case ch <- copyMessage(m):
-			case <-ctx.Done():
+			case <-t.Context().Done():
 			}
 			if m.Acker != nil {
-				_ = m.Acker.Ack(ctx)
+				_ = m.Acker.Ack(context.Background())
 			}
 		})
 	require.NoError(t, err, "raw subscribe to %q", subject)

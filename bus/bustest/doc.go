@@ -7,7 +7,7 @@
 // backend and an honest description of what the backend can do:
 //
 //	func TestConformance(t *testing.T) {
-//		bustest.Run(t, func(t *testing.T) bus.Bus {
+//		bustest.Run(t, func(t *testing.T) *bus.Bus {
 //			conn, err := membus.Open(membus.Options{Name: t.Name()})
 //			require.NoError(t, err)
 //			b := bus.New(conn)

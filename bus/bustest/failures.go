@@ -49,12 +49,12 @@ func testRedelivery(e *env) {
 	c := newCollector()
 	var mu sync.Mutex
 	var backoffs []int
-	backoff := bus.Backoff(func(attempt int) time.Duration {
+	backoff := bus.RetryBackoff(bus.BackoffFunc(func(attempt int) time.Duration {
 		mu.Lock()
 		defer mu.Unlock()
 		backoffs = append(backoffs, attempt)
 		return time.Millisecond
-	})
+	}))
 	h := scripted(c, func(m *bus.Message) error {
 		if m.Attempt() < 3 {
 			return fmt.Errorf("bustest: transient failure on attempt %d", m.Attempt())

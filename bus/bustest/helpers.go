@@ -35,7 +35,7 @@ func isSentinel(m *bus.Message) bool { return m.Event.Type == sentinelType }
 
 // number returns the number a numbered message carries, or -1.
 func number(m *bus.Message) int {
-	n, err := strconv.Atoi(string(m.Data()))
+	n, err := strconv.Atoi(string(m.Event.Data))
 	if err != nil {
 		return -1
 	}
@@ -125,7 +125,7 @@ func describe(ms []*bus.Message) string {
 			fmt.Fprintf(&b, " ... (%d more)", len(ms)-i)
 			break
 		}
-		fmt.Fprintf(&b, " [%s %s %s attempt=%d data=%.20q]", m.Subject, m.Event.Type, m.Event.ID, m.Attempt(), m.Data())
+		fmt.Fprintf(&b, " [%s %s %s attempt=%d data=%.20q]", m.Subject, m.Event.Type, m.Event.ID, m.Attempt(), m.Event.Data)
 	}
 	return "[" + strings.TrimSpace(b.String()) + "]"
 }

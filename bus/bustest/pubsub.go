@@ -42,7 +42,7 @@ func testPublishSubscribe(e *env) {
 	d := recv(t, e.timeout, got, "the published message")
 	assert.Equal(t, subj, d.m.Subject)
 	assert.Equal(t, m.Event.ID, d.m.Event.ID)
-	assert.Equal(t, []byte("hello"), d.m.Data())
+	assert.Equal(t, []byte("hello"), d.m.Event.Data)
 	assert.Equal(t, 1, d.m.Attempt())
 	_, body := d.m.Raw()
 	assert.NotEmpty(t, body, "Raw returns the bytes received")
@@ -129,7 +129,7 @@ func testOrdering(e *env) {
 		t.Skip("the backend does not keep per-publisher order (Features.Ordering is false)")
 	}
 	sub := e.bus()
-	pubs := []bus.Bus{e.bus(), e.bus()}
+	pubs := []*bus.Bus{e.bus(), e.bus()}
 	subj := e.subject("seq")
 	const n = 500
 	c := newCollector()
@@ -141,7 +141,7 @@ func testOrdering(e *env) {
 		wg.Go(func() {
 			for i := 0; i < n && errs[p] == nil; i++ {
 				m := numbered(subj, i)
-				m.SetHeader("X-Bustest-Publisher", strconv.Itoa(p))
+				m.Header.Set("X-Bustest-Publisher", strconv.Itoa(p))
 				errs[p] = b.Publish(t.Context(), m)
 			}
 		})
@@ -154,7 +154,7 @@ func testOrdering(e *env) {
 	require.True(t, ok, "waited %v for %d messages, got %d", e.timeout, n*len(pubs), len(ms))
 	next := make([]int, len(pubs))
 	for i, m := range ms {
-		p, err := strconv.Atoi(m.GetHeader("X-Bustest-Publisher"))
+		p, err := strconv.Atoi(m.Header.Get("X-Bustest-Publisher"))
 		if err != nil || p < 0 || p >= len(pubs) {
 			t.Fatalf("message at position %d lost its publisher header: %s", i, describe([]*bus.Message{m}))
 		}

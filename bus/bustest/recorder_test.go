@@ -14,7 +14,7 @@ import (
 
 // openMem opens a Bus on the in-memory broker named after t, closed when t
 // ends.
-func openMem(t *testing.T) bus.Bus {
+func openMem(t *testing.T) *bus.Bus {
 	t.Helper()
 	conn, err := membus.Open(membus.Options{Name: "bustest-self/" + t.Name()})
 	require.NoError(t, err)
@@ -32,14 +32,14 @@ func TestRecorder(t *testing.T) {
 	got := rec.Wait(2, 5*time.Second)
 	assert.Equal(t, "orders.eu.created", got[0].Subject)
 	assert.Equal(t, "orders.us.created", got[1].Subject)
-	assert.Equal(t, []byte("orders.us.created"), got[1].Data())
+	assert.Equal(t, []byte("orders.us.created"), got[1].Event.Data)
 	assert.Len(t, rec.Messages(), 2)
 }
 
 func TestRecorderPassesOptions(t *testing.T) {
 	b := openMem(t)
 	seen := make(chan string, 1)
-	tag := bus.Use(func(next bus.Handler) bus.Handler {
+	tag := bus.Wrap(func(next bus.Handler) bus.Handler {
 		return bus.HandlerFunc(func(ctx context.Context, m *bus.Message) error {
 			seen <- m.Subject
 			return next.Handle(ctx, m)

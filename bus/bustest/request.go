@@ -44,7 +44,7 @@ func testRequestReply(e *env) {
 
 // requestRoundTrip: typed requests to a group of two responders, or to a
 // single plain responder where the backend has no groups.
-func requestRoundTrip(t *testing.T, e *env, server, client bus.Bus) {
+func requestRoundTrip(t *testing.T, e *env, server, client *bus.Bus) {
 	subj := e.requestSubject("add")
 	h := bus.Reply(sumType, func(_ context.Context, r sumRequest) (sumReply, error) {
 		return sumReply{Sum: r.A + r.B}, nil
@@ -69,11 +69,11 @@ func requestRoundTrip(t *testing.T, e *env, server, client bus.Bus) {
 	assert.Equal(t, sumType, reply.Event.Type)
 	assert.NotEmpty(t, reply.Event.ID)
 	assert.Equal(t, "application/json", reply.Event.DataContentType)
-	assert.JSONEq(t, `{"Sum":3}`, string(reply.Data()))
+	assert.JSONEq(t, `{"Sum":3}`, string(reply.Event.Data))
 }
 
 // requestRemoteError: a failing responder's error reaches the requester.
-func requestRemoteError(t *testing.T, e *env, server, client bus.Bus) {
+func requestRemoteError(t *testing.T, e *env, server, client *bus.Bus) {
 	subj := e.requestSubject("fail")
 	h := bus.Reply(sumType, func(context.Context, sumRequest) (sumReply, error) {
 		return sumReply{}, errors.New("bustest: no such account")
@@ -84,12 +84,12 @@ func requestRemoteError(t *testing.T, e *env, server, client bus.Bus) {
 	var re *bus.RemoteError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, subj, re.Subject)
-	assert.Contains(t, re.Message, "bustest: no such account")
+	assert.Contains(t, re.Reason, "bustest: no such account")
 }
 
 // requestTimeout: a responder that never answers; the request ends with
 // its context.
-func requestTimeout(t *testing.T, e *env, server, client bus.Bus) {
+func requestTimeout(t *testing.T, e *env, server, client *bus.Bus) {
 	subj := e.requestSubject("silent")
 	answered := make(chan struct{})
 	done := closer(t, answered)
@@ -113,7 +113,7 @@ func requestTimeout(t *testing.T, e *env, server, client bus.Bus) {
 // requestOversizedReply: a reply over the backend's limit cannot be sent;
 // the requester gets a *bus.RemoteError naming the failure at once, not a
 // timeout.
-func requestOversizedReply(t *testing.T, e *env, server, client bus.Bus) {
+func requestOversizedReply(t *testing.T, e *env, server, client *bus.Bus) {
 	if e.f.MaxPayload <= 0 {
 		t.Skip("the backend declares no payload limit (Features.MaxPayload is 0)")
 	}
@@ -128,5 +128,5 @@ func requestOversizedReply(t *testing.T, e *env, server, client bus.Bus) {
 	_, err = bus.RequestJSON[string](ctx, client, subj, addType, sumRequest{})
 	var re *bus.RemoteError
 	require.ErrorAs(t, err, &re)
-	assert.Contains(t, re.Message, bus.ErrPayloadTooLarge.Error())
+	assert.Contains(t, re.Reason, bus.ErrPayloadTooLarge.Error())
 }

@@ -77,7 +77,7 @@ func testOversized(e *env) {
 	require.ErrorIs(t, err, bus.ErrPayloadTooLarge)
 	assert.Contains(t, err.Error(), strconv.Itoa(limit), "the error names the limit")
 	if e.f.RequestReply {
-		_, err := pub.Request(t.Context(), bus.NewMessage(e.requestSubject("big"), testType, big.Data()))
+		_, err := pub.Request(t.Context(), bus.NewMessage(e.requestSubject("big"), testType, big.Event.Data))
 		assert.ErrorIs(t, err, bus.ErrPayloadTooLarge, "Request")
 	}
 	// JSON string data embeds as is in structured mode too.
@@ -88,5 +88,5 @@ func testOversized(e *env) {
 	ms, _ := e.settled(t, rec.col, e.publish(t, pub, sentinel(subj)).Event.ID, 1)
 	require.Len(t, ms, 1, "only the message within the limit arrives: %s", describe(ms))
 	assert.Equal(t, fits.Event.ID, ms[0].Event.ID)
-	assert.True(t, bytes.Equal(data, ms[0].Data()), "data of %d bytes arrives intact", len(data))
+	assert.True(t, bytes.Equal(data, ms[0].Event.Data), "data of %d bytes arrives intact", len(data))
 }

@@ -63,7 +63,7 @@ func testWildcards(e *env) {
 			ms, _ := e.settled(t, recs[i].col, ends[i], len(c.match))
 			got := make([]string, len(ms))
 			for j, m := range ms {
-				got[j] = string(m.Data())
+				got[j] = string(m.Event.Data)
 				assert.Equal(t, e.caseSubject(i, got[j]), m.Subject, "delivered subject")
 			}
 			assert.ElementsMatch(t, c.match, got, "subjects delivered to pattern %q", c.pattern)

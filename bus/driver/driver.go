@@ -35,12 +35,25 @@ type Message struct {
 	// Acker settles the message. It is nil for at-most-once deliveries
 	// (core NATS, requests), which need no settlement.
 	Acker Acker
+	// Exhausted is set on a delivery the backend itself has given up on:
+	// it stopped redelivering the message without the bus having settled
+	// it (JetStream: MaxDeliver reached, announced by the server's
+	// max-deliveries advisory, for example because every delivery was
+	// handed back or never reached the callback). The bus runs no handler
+	// for it: it dead-letters the message (or logs it) with the reason.
+	// Acker is nil: there is nothing left to settle.
+	Exhausted bool
+	// Native is the backend's own message, for bus.Message.As: the bus
+	// sets As's target when Native is assignable to it (core NATS:
+	// *nats.Msg; JetStream: jetstream.Msg; Watermill: *message.Message).
+	// Nil when the backend has none to offer.
+	Native any
 }
 
 // Handler receives each delivered message. The bus settles the message
-// through m.Acker before it returns. ctx ends when the subscription is torn
-// down hard (its drain deadline passed).
-type Handler func(ctx context.Context, m *Message)
+// through m.Acker before it returns. The bus owns the handlers' context
+// (it cancels it when a drain's deadline passes), so a backend passes none.
+type Handler func(m *Message)
 
 // SubscribeOptions says what to subscribe to and how.
 type SubscribeOptions struct {
@@ -52,16 +65,38 @@ type SubscribeOptions struct {
 	Group string
 	// Concurrency is how many callbacks may run at once; at least 1.
 	Concurrency int
+	// MaxAttempts is how many deliveries the bus allows a message before
+	// it counts the failure as final (0: no limit). A backend with a
+	// server-side delivery cap uses it to place a backstop just above it
+	// (JetStream MaxDeliver), and refuses a configured cap below it.
+	MaxAttempts int
+	// DeadLetter is the subject the bus will publish this subscription's
+	// failed messages to ("" when none). A backend that can tell whether a
+	// subject is durable refuses one that is not unless the user allowed
+	// it (JetStream: a subject no stream captures).
+	DeadLetter string
 }
 
 // Subscription is a live subscription.
 type Subscription interface {
 	// Drain stops intake of new messages, waits until every callback in
 	// flight has returned (so each message is settled), and releases the
-	// subscription. When ctx ends first, Drain returns ctx.Err() and the
-	// backend makes sure unsettled messages will be redelivered (where the
-	// backend redelivers at all).
+	// subscription. When ctx ends first, the backend starts no queued
+	// message any more, still waits for the callbacks in flight (the bus
+	// cancels its handlers' context at that moment), returns an error
+	// wrapping ctx.Err(), and makes sure unsettled messages will be
+	// redelivered (where the backend redelivers at all). A second Drain
+	// waits for the first, bounded by its own ctx (see Once).
 	Drain(ctx context.Context) error
+}
+
+// Ender is implemented by a Subscription that can end on its own, not
+// through Drain: its consumer was deleted and could not be recreated, its
+// connection closed for good. Done is closed when it ended; Err then says
+// why (nil after a Drain).
+type Ender interface {
+	Done() <-chan struct{}
+	Err() error
 }
 
 // Conn is an open connection to a backend. Its methods are safe for
@@ -100,12 +135,6 @@ type BatchPublisher interface {
 // the bus computes IDs only when Deduplicates returns true.
 type Deduplicator interface {
 	Deduplicates() bool
-}
-
-// Limiter is implemented by a Conn that knows its maximum message size:
-// headers plus body, in bytes, as the NATS protocol counts them.
-type Limiter interface {
-	MaxPayload() int
 }
 
 // Aser gives access to a backend's native types. As reports whether target

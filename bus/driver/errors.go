@@ -1,6 +1,10 @@
 package driver
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/busway/busway/bus/subject"
+)
 
 // Sentinel errors shared by every backend. Package bus re-exports them.
 var (
@@ -10,8 +14,9 @@ var (
 	ErrNoResponders = errors.New("busway: no responders")
 	// ErrNotSupported: the backend lacks the capability asked for.
 	ErrNotSupported = errors.New("busway: not supported by this backend")
-	// ErrInvalidSubject: a subject or subject pattern breaks NATS rules.
-	ErrInvalidSubject = errors.New("busway: invalid subject")
+	// ErrInvalidSubject: a subject, subject pattern or group name breaks
+	// NATS rules. It is subject.ErrInvalid.
+	ErrInvalidSubject = subject.ErrInvalid
 	// ErrPayloadTooLarge: headers plus body exceed the backend's limit.
 	ErrPayloadTooLarge = errors.New("busway: payload too large")
 	// ErrInvalidHeader: a header name or value breaks NATS rules.

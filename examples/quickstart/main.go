@@ -54,7 +54,7 @@ func main() {
 }
 
 func run(ctx context.Context, url string, out io.Writer) error {
-	b, err := bus.Open(ctx, url, bus.WithSource("/examples/quickstart"))
+	b, err := bus.Open(ctx, url, bus.Source("/examples/quickstart"))
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func run(ctx context.Context, url string, out io.Writer) error {
 }
 
 // routes registers the handlers; wg counts the messages they see.
-func routes(b bus.Bus, wg *sync.WaitGroup, out io.Writer) *bus.Router {
+func routes(b *bus.Bus, wg *sync.WaitGroup, out io.Writer) *bus.Router {
 	r := bus.NewRouter(b)
 	r.Handle("orders.*.placed", bus.JSON(func(ctx context.Context, m *bus.Message, o OrderPlaced) error {
 		if o.Amount < 0 {
@@ -115,7 +115,7 @@ func routes(b bus.Bus, wg *sync.WaitGroup, out io.Writer) *bus.Router {
 	r.HandleFunc("dead.orders", func(ctx context.Context, m *bus.Message) error {
 		defer wg.Done()
 		fmt.Fprintf(out, "dead letter: %s from %s: %s\n", m.Event.ID[:8]+"…",
-			m.GetHeader(bus.DeadLetterSubjectHeader), m.GetHeader(bus.DeadLetterReasonHeader))
+			m.Header.Get(bus.DeadLetterSubjectHeader), m.Header.Get(bus.DeadLetterReasonHeader))
 		return nil
 	})
 

@@ -121,11 +121,12 @@ func (c *Cluster) Addrs() string {
 	return strings.Join(addrs, ",")
 }
 
-// WaitReady polls until the running nodes have a JetStream meta leader and
-// each is current, or ctx ends.
+// WaitReady polls until the running nodes have a JetStream meta leader,
+// each is current, and the leader counts every running node as an online
+// peer (so a replicated stream can be placed at once), or ctx ends.
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	return poll(ctx, func() bool {
-		leader, running := false, 0
+		running, online := 0, -1
 		for _, s := range c.Nodes {
 			ns := s.NATS()
 			if ns == nil {
@@ -135,10 +136,12 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 			if !ns.JetStreamIsCurrent() {
 				return false
 			}
-			leader = leader || ns.JetStreamIsLeader()
+			if ns.JetStreamIsLeader() {
+				online = len(ns.JetStreamClusterPeers())
+			}
 		}
-		return running > 0 && leader
-	}, "JetStream meta leader")
+		return running > 0 && online >= running
+	}, "JetStream meta leader with every running node online")
 }
 
 // StreamLeader returns the index of the node leading stream in the global

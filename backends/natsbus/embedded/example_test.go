@@ -13,7 +13,7 @@ import (
 // server, started by Open and stopped by Close.
 func Example() {
 	ctx := context.Background()
-	b, err := bus.Open(ctx, "", bus.WithLogger(slog.New(slog.DiscardHandler)))
+	b, err := bus.Open(ctx, "", bus.Logger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -34,7 +34,7 @@ func Example() {
 		return
 	}
 	m := <-got
-	fmt.Println(m.Subject, m.Event.Type, string(m.Data()))
+	fmt.Println(m.Subject, m.Event.Type, string(m.Event.Data))
 	// Output: greetings.hello com.example.greeting.v1 hi
 }
 
@@ -62,7 +62,7 @@ func ExampleStart() {
 	}
 	done := make(chan struct{})
 	_, err = b.Subscribe(ctx, "orders.>", bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
-		fmt.Println(m.Event.Type, string(m.Data()), "attempt", m.Attempt())
+		fmt.Println(m.Event.Type, string(m.Event.Data), "attempt", m.Attempt())
 		close(done)
 		return nil
 	}), bus.Group("billing"))

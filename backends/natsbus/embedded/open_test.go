@@ -18,7 +18,7 @@ import (
 
 // openBus opens url with bus.Open; the caller closes the Bus (a Cleanup
 // closes it too, which is then a no-op).
-func openBus(t *testing.T, url string) bus.Bus {
+func openBus(t *testing.T, url string) *bus.Bus {
 	t.Helper()
 	b, err := bus.Open(t.Context(), url)
 	require.NoError(t, err)
@@ -26,7 +26,7 @@ func openBus(t *testing.T, url string) bus.Bus {
 	return b
 }
 
-func closeBus(b bus.Bus) error {
+func closeBus(b *bus.Bus) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return b.Close(ctx)
@@ -34,7 +34,7 @@ func closeBus(b bus.Bus) error {
 
 // busRoundTrip subscribes to subject, publishes one event there and
 // waits for it.
-func busRoundTrip(t *testing.T, b bus.Bus, subject string, opts ...bus.SubscribeOption) {
+func busRoundTrip(t *testing.T, b *bus.Bus, subject string, opts ...bus.SubscribeOption) {
 	t.Helper()
 	got := make(chan *bus.Message, 1)
 	sub, err := b.Subscribe(t.Context(), subject, bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
@@ -48,14 +48,14 @@ func busRoundTrip(t *testing.T, b bus.Bus, subject string, opts ...bus.Subscribe
 	select {
 	case m := <-got:
 		assert.Equal(t, sent.Event.ID, m.Event.ID)
-		assert.Equal(t, "hello", string(m.Data()))
+		assert.Equal(t, "hello", string(m.Event.Data))
 	case <-time.After(10 * time.Second):
 		t.Fatalf("no message on %s", subject)
 	}
 }
 
 // busServer returns the embedded server behind b.
-func busServer(t *testing.T, b bus.Bus) *embedded.Server {
+func busServer(t *testing.T, b *bus.Bus) *embedded.Server {
 	t.Helper()
 	var srv *embedded.Server
 	require.True(t, b.As(&srv), "As(**embedded.Server)")

@@ -13,7 +13,10 @@ import (
 	"github.com/busway/busway/bus/driver"
 )
 
-func init() { bus.Register(bus.DefaultScheme, openURL) }
+func init() {
+	bus.Register("embedded", openURL)
+	bus.RegisterDefault("embedded")
+}
 
 // shared holds the named servers of "embedded://NAME" URLs, with how many
 // open connections use each.

@@ -1,4 +1,4 @@
-package bus
+package subject
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 
 // Template builds subjects from a pattern with named placeholders, one per
 // token, such as "{service}.{entity}.{action}" or "orders.{tenant}.created".
-// Values are checked with Token when the subject is built, so a value from
+// Values are checked with ValidateToken when the subject is built, so a value from
 // outside can never add tokens, wildcards or system prefixes.
 type Template struct {
 	tokens []string // literal token, or placeholder name when isVar
@@ -17,7 +17,7 @@ type Template struct {
 // ParseTemplate parses a subject template. Each token is either a literal
 // (checked as a valid subject token) or a whole-token placeholder "{name}".
 func ParseTemplate(s string) (*Template, error) {
-	if err := ValidateSubject(s); err != nil {
+	if err := Validate(s); err != nil {
 		return nil, err
 	}
 	t := &Template{}
@@ -26,10 +26,10 @@ func ParseTemplate(s string) (*Template, error) {
 		if isVar {
 			var ok bool
 			if name, ok = strings.CutSuffix(name, "}"); !ok || name == "" || strings.ContainsAny(name, "{}") {
-				return nil, fmt.Errorf("%w: template %q: placeholder %q must be a whole token like {name}", ErrInvalidSubject, s, tok)
+				return nil, fmt.Errorf("%w: template %q: placeholder %q must be a whole token like {name}", ErrInvalid, s, tok)
 			}
 		} else if strings.ContainsAny(tok, "{}") {
-			return nil, fmt.Errorf("%w: template %q: placeholder %q must be a whole token like {name}", ErrInvalidSubject, s, tok)
+			return nil, fmt.Errorf("%w: template %q: placeholder %q must be a whole token like {name}", ErrInvalid, s, tok)
 		}
 		t.tokens = append(t.tokens, name)
 		t.isVar = append(t.isVar, isVar)
@@ -48,7 +48,7 @@ func MustParseTemplate(s string) *Template {
 }
 
 // Format fills the placeholders from values. A missing value, or one that
-// fails Token, is an error wrapping ErrInvalidSubject naming the placeholder.
+// fails ValidateToken, is an error wrapping ErrInvalid naming the placeholder.
 func (t *Template) Format(values map[string]string) (string, error) {
 	out := make([]string, len(t.tokens))
 	for i, tok := range t.tokens {
@@ -58,9 +58,9 @@ func (t *Template) Format(values map[string]string) (string, error) {
 		}
 		v, ok := values[tok]
 		if !ok {
-			return "", fmt.Errorf("%w: no value for placeholder {%s}", ErrInvalidSubject, tok)
+			return "", fmt.Errorf("%w: no value for placeholder {%s}", ErrInvalid, tok)
 		}
-		if err := Token(v); err != nil {
+		if err := ValidateToken(v); err != nil {
 			return "", fmt.Errorf("placeholder {%s}: %w", tok, err)
 		}
 		out[i] = v

@@ -1,4 +1,4 @@
-package bus
+package subject
 
 import (
 	"fmt"
@@ -11,15 +11,15 @@ import (
 // IsValidLiteralSubject, matchLiteral), with one addition: control
 // characters are rejected anywhere, not only the whitespace NATS checks.
 
-// ValidateSubject checks that s is a valid subject to publish to under NATS
+// Validate checks that s is a valid subject to publish to under NATS
 // rules: non-empty "."-separated tokens, no wildcard tokens ("*", ">"), no
 // whitespace or control characters. Every backend applies it.
-func ValidateSubject(s string) error {
+func Validate(s string) error {
 	return checkSubject(s, false)
 }
 
 // ValidatePattern checks that s is a valid subject pattern to subscribe to:
-// like ValidateSubject, and "*" may stand for any one token, ">" for one or
+// like Validate, and "*" may stand for any one token, ">" for one or
 // more trailing tokens (last token only). As in NATS, "*" or ">" inside a
 // longer token ("foo*") is a literal character, not a wildcard.
 func ValidatePattern(s string) error {
@@ -73,15 +73,15 @@ func badChar(s string, i int) string {
 }
 
 func subjectError(s, why string) error {
-	return fmt.Errorf("%w %q: %s", ErrInvalidSubject, s, why)
+	return fmt.Errorf("%w %q: %s", ErrInvalid, s, why)
 }
 
-// MatchSubject reports whether the literal subject matches pattern under
+// Match reports whether the literal subject matches pattern under
 // NATS rules (nats-server's sublist): a "*" token matches exactly one token,
 // a trailing ">" token one or more tokens, any other token (including
 // "foo*") only itself. A subject with an empty token matches nothing.
 // Whitespace is not checked; validate both sides first.
-func MatchSubject(pattern, subject string) bool {
+func Match(pattern, subject string) bool {
 	if pattern == "" || subject == "" {
 		return false
 	}
@@ -130,38 +130,38 @@ func noEmptyToken(rest string, more bool) bool {
 	return true
 }
 
-// Token checks that v can stand as one subject token as it is: not empty,
+// ValidateToken checks that v can stand as one subject token as it is: not empty,
 // printable ASCII only, no ".", "*" or ">", and no leading "$" (reserved
-// for system subjects). "%" is allowed, so EscapeToken's output passes. Use it on values from outside (tenant
-// ids, user names) before they become part of a subject; EscapeToken is the
+// for system subjects). "%" is allowed, so Escape's output passes. Use it on values from outside (tenant
+// ids, user names) before they become part of a subject; Escape is the
 // lenient alternative.
-func Token(v string) error {
+func ValidateToken(v string) error {
 	if v == "" {
-		return fmt.Errorf("%w: empty token", ErrInvalidSubject)
+		return fmt.Errorf("%w: empty token", ErrInvalid)
 	}
 	if v[0] == '$' {
-		return fmt.Errorf("%w: token %q starts with \"$\"", ErrInvalidSubject, v)
+		return fmt.Errorf("%w: token %q starts with \"$\"", ErrInvalid, v)
 	}
 	for i := 0; i < len(v); i++ {
 		if !tokenByte(v[i]) && v[i] != '%' {
-			return fmt.Errorf("%w: token %q has %q at byte %d", ErrInvalidSubject, v, v[i], i)
+			return fmt.Errorf("%w: token %q has %q at byte %d", ErrInvalid, v, v[i], i)
 		}
 	}
 	return nil
 }
 
-// tokenByte reports whether EscapeToken keeps c as it is. Token also
+// tokenByte reports whether Escape keeps c as it is. ValidateToken also
 // accepts "%", so an escaped value passes it.
 func tokenByte(c byte) bool {
 	return c > ' ' && c < 0x7f && c != '.' && c != '*' && c != '>' && c != '%'
 }
 
-// EscapeToken turns any string into one safe subject token: bytes that
-// Token refuses (".", "*", ">", whitespace, control and non-ASCII bytes),
+// Escape turns any string into one safe subject token: bytes that
+// ValidateToken refuses (".", "*", ">", whitespace, control and non-ASCII bytes),
 // "%" itself, and a leading "$" become %XX (uppercase hex), so distinct
 // values stay distinct and the result is always a single literal token.
 // The empty string becomes "%", which no non-empty value escapes to.
-func EscapeToken(v string) string {
+func Escape(v string) string {
 	if v == "" {
 		return "%"
 	}
@@ -177,18 +177,18 @@ func EscapeToken(v string) string {
 	return b.String()
 }
 
-// Subject joins tokens into a subject after checking each with Token, so a
+// Join joins tokens into a subject after checking each with ValidateToken, so a
 // value from outside cannot add tokens or wildcards:
 //
-//	subj, err := bus.Subject("orders", tenantID, "created")
+//	subj, err := subject.Join("orders", tenantID, "created")
 //
-// An invalid token is an error wrapping ErrInvalidSubject that names it.
-func Subject(tokens ...string) (string, error) {
+// An invalid token is an error wrapping ErrInvalid that names it.
+func Join(tokens ...string) (string, error) {
 	if len(tokens) == 0 {
-		return "", fmt.Errorf("%w: no tokens", ErrInvalidSubject)
+		return "", fmt.Errorf("%w: no tokens", ErrInvalid)
 	}
 	for i, t := range tokens {
-		if err := Token(t); err != nil {
+		if err := ValidateToken(t); err != nil {
 			return "", fmt.Errorf("token %d: %w", i, err)
 		}
 	}

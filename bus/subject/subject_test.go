@@ -1,9 +1,9 @@
-package bus_test
+package subject_test
 
 import (
 	"testing"
 
-	"github.com/busway/busway/bus"
+	"github.com/busway/busway/bus/subject"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -11,22 +11,22 @@ import (
 func TestValidateSubject(t *testing.T) {
 	valid := []string{"foo", "foo.bar", "foo.bar.baz", "$JS.API.INFO", "_INBOX.abc", "foo*.bar", "foo>", "a-b_c.d%e"}
 	for _, s := range valid {
-		assert.NoError(t, bus.ValidateSubject(s), s)
+		assert.NoError(t, subject.Validate(s), s)
 	}
 	invalid := []string{"", ".", "foo.", ".foo", "foo..bar", "foo.*", "*", ">", "foo.>", "foo bar", "foo\tbar", "foo\nbar", "foo\x00bar", "foo\x7f"}
 	for _, s := range invalid {
-		assert.ErrorIs(t, bus.ValidateSubject(s), bus.ErrInvalidSubject, "%q", s)
+		assert.ErrorIs(t, subject.Validate(s), subject.ErrInvalid, "%q", s)
 	}
 }
 
 func TestValidatePattern(t *testing.T) {
 	valid := []string{"foo", "*", ">", "foo.*", "foo.>", "*.bar.>", "foo.*.baz", "*.*", "foo*.bar"}
 	for _, s := range valid {
-		assert.NoError(t, bus.ValidatePattern(s), s)
+		assert.NoError(t, subject.ValidatePattern(s), s)
 	}
 	invalid := []string{"", "foo.>.bar", ">.foo", "foo..*", "foo.", " foo", "foo. bar"}
 	for _, s := range invalid {
-		assert.ErrorIs(t, bus.ValidatePattern(s), bus.ErrInvalidSubject, "%q", s)
+		assert.ErrorIs(t, subject.ValidatePattern(s), subject.ErrInvalid, "%q", s)
 	}
 }
 
@@ -62,16 +62,16 @@ func TestMatchSubject(t *testing.T) {
 		{"foo.bar.baz", "foo.bar", false},
 	}
 	for _, c := range cases {
-		assert.Equal(t, c.want, bus.MatchSubject(c.pattern, c.subject), "%s ~ %s", c.pattern, c.subject)
+		assert.Equal(t, c.want, subject.Match(c.pattern, c.subject), "%s ~ %s", c.pattern, c.subject)
 	}
 }
 
 func TestToken(t *testing.T) {
 	for _, v := range []string{"acme", "ACME-1", "a_b", "x"} {
-		assert.NoError(t, bus.Token(v), v)
+		assert.NoError(t, subject.ValidateToken(v), v)
 	}
 	for _, v := range []string{"", "a.b", "*", ">", "a b", "$SYS", "a\nb", "\x00", "ü"} {
-		assert.ErrorIs(t, bus.Token(v), bus.ErrInvalidSubject, "%q", v)
+		assert.ErrorIs(t, subject.ValidateToken(v), subject.ErrInvalid, "%q", v)
 	}
 }
 
@@ -91,11 +91,11 @@ func TestEscapeToken(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for in, want := range cases {
-		got := bus.EscapeToken(in)
+		got := subject.Escape(in)
 		assert.Equal(t, want, got, "%q", in)
-		require.NoError(t, bus.ValidateSubject("t."+got+".x"), "%q", in)
+		require.NoError(t, subject.Validate("t."+got+".x"), "%q", in)
 		assert.Equal(t, "t.*.x", "t.*.x")
-		assert.True(t, bus.MatchSubject("t.*.x", "t."+got+".x"), "escaped %q is one token", in)
+		assert.True(t, subject.Match("t.*.x", "t."+got+".x"), "escaped %q is one token", in)
 		prev, dup := seen[got]
 		assert.False(t, dup, "%q and %q escape alike", in, prev)
 		seen[got] = in
@@ -103,41 +103,41 @@ func TestEscapeToken(t *testing.T) {
 }
 
 func TestSubject(t *testing.T) {
-	s, err := bus.Subject("orders", "acme", "created")
+	s, err := subject.Join("orders", "acme", "created")
 	require.NoError(t, err)
 	assert.Equal(t, "orders.acme.created", s)
 
 	for _, bad := range []string{"acme.eu", "*", ">", "", "$SYS", "a b"} {
-		_, err := bus.Subject("orders", bad, "created")
-		assert.ErrorIs(t, err, bus.ErrInvalidSubject, "%q", bad)
+		_, err := subject.Join("orders", bad, "created")
+		assert.ErrorIs(t, err, subject.ErrInvalid, "%q", bad)
 		assert.ErrorContains(t, err, "token 1")
 	}
-	_, err = bus.Subject()
-	assert.ErrorIs(t, err, bus.ErrInvalidSubject)
+	_, err = subject.Join()
+	assert.ErrorIs(t, err, subject.ErrInvalid)
 }
 
 func TestTemplate(t *testing.T) {
-	tpl, err := bus.ParseTemplate("{service}.{entity}.{action}")
+	tpl, err := subject.ParseTemplate("{service}.{entity}.{action}")
 	require.NoError(t, err)
 	assert.Equal(t, "*.*.*", tpl.Pattern())
 
 	s, err := tpl.Format(map[string]string{"service": "billing", "entity": "invoice", "action": "paid"})
 	require.NoError(t, err)
 	assert.Equal(t, "billing.invoice.paid", s)
-	assert.True(t, bus.MatchSubject(tpl.Pattern(), s))
+	assert.True(t, subject.Match(tpl.Pattern(), s))
 
 	_, err = tpl.Format(map[string]string{"service": "billing", "entity": "a.b", "action": "paid"})
-	assert.ErrorIs(t, err, bus.ErrInvalidSubject)
+	assert.ErrorIs(t, err, subject.ErrInvalid)
 	assert.ErrorContains(t, err, "{entity}")
 	_, err = tpl.Format(map[string]string{"service": "billing", "entity": ">"})
-	assert.ErrorIs(t, err, bus.ErrInvalidSubject)
+	assert.ErrorIs(t, err, subject.ErrInvalid)
 
-	mixed := bus.MustParseTemplate("orders.{tenant}.created")
+	mixed := subject.MustParseTemplate("orders.{tenant}.created")
 	assert.Equal(t, "orders.*.created", mixed.Pattern())
 
 	for _, bad := range []string{"a.{b", "a.b}.c", "a.{}.c", "a.x{b}.c", "a..b", "a.*", ""} {
-		_, err := bus.ParseTemplate(bad)
-		assert.ErrorIs(t, err, bus.ErrInvalidSubject, "%q", bad)
+		_, err := subject.ParseTemplate(bad)
+		assert.ErrorIs(t, err, subject.ErrInvalid, "%q", bad)
 	}
-	assert.Panics(t, func() { bus.MustParseTemplate("a.{") })
+	assert.Panics(t, func() { subject.MustParseTemplate("a.{") })
 }

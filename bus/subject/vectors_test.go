@@ -1,10 +1,10 @@
-package bus_test
+package subject_test
 
 import (
 	"fmt"
 	"testing"
 
-	"github.com/busway/busway/bus"
+	"github.com/busway/busway/bus/subject"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,12 +23,12 @@ func TestValidateSubjectNATSVectors(t *testing.T) {
 		" ", "foo.\x00", "foo\x1b", "foo\x7f", "foo\u0085",
 	}
 	for _, s := range valid {
-		assert.NoError(t, bus.ValidateSubject(s), "%q", s)
+		assert.NoError(t, subject.Validate(s), "%q", s)
 	}
 	for _, s := range invalid {
-		err := bus.ValidateSubject(s)
+		err := subject.Validate(s)
 		if assert.Error(t, err, "%q", s) {
-			assert.ErrorIs(t, err, bus.ErrInvalidSubject)
+			assert.ErrorIs(t, err, subject.ErrInvalid)
 			assert.Contains(t, err.Error(), fmt.Sprintf("%q", s))
 		}
 	}
@@ -45,12 +45,12 @@ func TestValidatePatternNATSVectors(t *testing.T) {
 		"a.>.b", "foo.> ", "foo .*", "*\t", "foo.\n", "foo.\x01",
 	}
 	for _, s := range valid {
-		assert.NoError(t, bus.ValidatePattern(s), "%q", s)
+		assert.NoError(t, subject.ValidatePattern(s), "%q", s)
 	}
 	for _, s := range invalid {
-		err := bus.ValidatePattern(s)
+		err := subject.ValidatePattern(s)
 		if assert.Error(t, err, "%q", s) {
-			assert.ErrorIs(t, err, bus.ErrInvalidSubject)
+			assert.ErrorIs(t, err, subject.ErrInvalid)
 		}
 	}
 }
@@ -119,13 +119,13 @@ func TestMatchSubjectNATSVectors(t *testing.T) {
 		{"", "", false},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, bus.MatchSubject(tt.pattern, tt.subject), "bus.MatchSubject(%q, %q)", tt.pattern, tt.subject)
+		assert.Equal(t, tt.want, subject.Match(tt.pattern, tt.subject), "subject.Match(%q, %q)", tt.pattern, tt.subject)
 	}
 }
 
 func TestSubjectErrorText(t *testing.T) {
-	err := bus.ValidateSubject("foo..bar")
+	err := subject.Validate("foo..bar")
 	require.EqualError(t, err, `busway: invalid subject "foo..bar": empty token`)
-	err = bus.ValidatePattern("foo.>.bar")
+	err = subject.ValidatePattern("foo.>.bar")
 	require.EqualError(t, err, `busway: invalid subject "foo.>.bar": ">" is not the last token`)
 }
