@@ -30,10 +30,10 @@ func backendURLs(t *testing.T) map[string]string {
 	require.NoError(t, err)
 	t.Cleanup(srv.Stop)
 	// The stream captures the events and the dead letters; requests
-	// (shop.pricing.*, shop.nobody.*) stay outside it, on core NATS. One
+	// (shop.pricing.*, declared core; shop.nobody.*) stay outside it. One
 	// message per pull, so that the two billing members share the work
 	// (a larger pull batch may hand all 20 orders to one of them).
-	stream := "&subjects=shop.orders.>,shop.refunds.>,shop.dead&pull_max_messages=1"
+	stream := "&subjects=shop.orders.>,shop.refunds.>,shop.dead&core=shop.pricing.>&pull_max_messages=1"
 	return map[string]string{
 		"mem":       "mem://" + name,
 		"nats":      srv.URL(),

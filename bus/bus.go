@@ -19,9 +19,11 @@ import (
 type Publisher interface {
 	// Publish sends m to m.Subject. It fills the CloudEvents attributes m
 	// leaves empty (ID, SpecVersion, Source, Time) in place, so the caller
-	// can read the ID afterwards. It fails with ErrInvalidSubject,
-	// ErrPayloadTooLarge, ErrClosed, or a cloudevents validation error
-	// naming the attribute.
+	// can read the ID afterwards. It fails with ErrInvalidSubject (NATS
+	// subject rules, at most subject.MaxSubjectLen bytes),
+	// ErrInvalidHeader (a header name NATS refuses or reserves, see
+	// IsReservedHeader), ErrPayloadTooLarge, ErrClosed, or a cloudevents
+	// validation error naming the attribute.
 	Publish(ctx context.Context, m *Message) error
 }
 
@@ -137,7 +139,9 @@ func (b *Bus) encode(ctx context.Context, m *Message) (*driver.Message, error) {
 	// Sized exactly: up to 8 headers fit a map's first group.
 	h := make(map[string][]string, len(m.Header)+cloudevents.HeaderCount(&m.Event, b.cfg.mode))
 	if len(m.Header) > 0 {
-		copyHeaders(h, m.Header)
+		if err := copyHeaders(h, m.Header); err != nil {
+			return nil, fmt.Errorf("busway: publish to %q: %w", m.Subject, err)
+		}
 	}
 	body, err := cloudevents.Encode(&m.Event, b.cfg.mode, h)
 	if err != nil {
@@ -150,14 +154,17 @@ func (b *Bus) encode(ctx context.Context, m *Message) (*driver.Message, error) {
 	return dm, nil
 }
 
-// copyHeaders copies the headers of from into h (cloudevents.Encode then
-// drops any that are event headers). The driver owns h and its slices, so
-// the values are copied too: single values (the usual case) into one shared
-// backing array, each slice capped so that appending to it cannot
-// overwrite the next.
-func copyHeaders(h map[string][]string, from Header) {
+// copyHeaders checks the names of from (see IsReservedHeader) and copies
+// the headers into h (cloudevents.Encode then drops any that are event
+// headers). The driver owns h and its slices, so the values are copied
+// too: single values (the usual case) into one shared backing array, each
+// slice capped so that appending to it cannot overwrite the next.
+func copyHeaders(h map[string][]string, from Header) error {
 	vals := make([]string, len(from))
 	for k, v := range from {
+		if err := checkHeaderName(k); err != nil {
+			return err
+		}
 		switch {
 		case len(v) == 1:
 			vals[0] = v[0]
@@ -167,10 +174,13 @@ func copyHeaders(h map[string][]string, from Header) {
 			h[k] = slices.Clone(v)
 		}
 	}
+	return nil
 }
 
-// decode turns a delivered driver message into a Message. On error the
-// returned Message still carries the raw delivery.
+// decode turns a delivered driver message into a Message. Header gets the
+// transport headers that are neither event attributes nor reserved (see
+// IsReservedHeader). On error the returned Message still carries the raw
+// delivery.
 func (b *Bus) decode(dm *driver.Message) (*Message, error) {
 	m := &Message{Subject: dm.Subject, attempt: max(dm.Attempt, 1), raw: dm, bus: b}
 	others, err := cloudevents.DecodeSplit(&m.Event, dm.Header, dm.Data)
@@ -182,7 +192,7 @@ func (b *Bus) decode(dm *driver.Message) (*Message, error) {
 		return m, nil
 	}
 	for k, v := range dm.Header {
-		if !cloudevents.IsEventHeader(k) {
+		if !cloudevents.IsEventHeader(k) && !IsReservedHeader(k) {
 			if m.Header == nil {
 				m.Header = make(Header, len(dm.Header))
 			}
@@ -242,15 +252,28 @@ func (b *Bus) As(target any) bool {
 // finish and their messages are settled), bounded by ctx, then closes the
 // backend connection. A connection the user passed to the backend stays
 // open. A second Close waits for the first (bounded by its own ctx) and
-// returns the first's result; afterwards every method returns ErrClosed.
+// returns the first's result; when its ctx ends first it returns ctx's
+// error at once and cuts the drains under way short (handlers cancelled,
+// messages handed back), as the first's own deadline would. Afterwards
+// every method returns ErrClosed.
 func (b *Bus) Close(ctx context.Context) error {
 	b.closing.Store(true)
+	stop := context.AfterFunc(ctx, func() { b.cutDrains(context.Cause(ctx)) })
+	defer stop()
 	return b.close.Do(ctx, "close", func(ctx context.Context) error {
 		subs, _ := b.subs.Close()
 		drainErr := driver.DrainAll(ctx, subs)
 		b.closed.Store(true)
 		return errors.Join(drainErr, b.conn.Close(ctx))
 	})
+}
+
+// cutDrains cuts short the drain of every subscription still open.
+func (b *Bus) cutDrains(cause error) {
+	subs, _ := b.subs.Close()
+	for _, s := range subs {
+		s.cuts.cut(cause)
+	}
 }
 
 func (b *Bus) logger() *slog.Logger { return b.cfg.logger }

@@ -27,8 +27,8 @@
 // # Handlers and errors
 //
 // A Handler returns nil to acknowledge. An ordinary error means "try
-// again": the message is redelivered after a backoff (RetryBackoff), up to
-// MaxAttempts deliveries. An error wrapped with Permanent means "never
+// again": the message is attempted again after a backoff (RetryBackoff),
+// up to MaxAttempts attempts. An error wrapped with Permanent means "never
 // again". A message that fails for good (permanent, out of attempts, or
 // not a valid CloudEvent: ErrMalformed) is published to the subscription's
 // DeadLetter subject with its original bytes and the failure in
@@ -36,6 +36,42 @@
 // subject it is terminated and logged. A message is never acknowledged
 // before one of those happened. A panic is recovered as an error wrapping
 // ErrPanic.
+//
+// Every delivered message ends: acked, dead-lettered, or terminated and
+// logged. When the dead-letter publish fails, the bus looks at why: a
+// refusal that a later attempt would meet again (the copy too large, a
+// header or subject the backend refuses, ErrNotSupported) terminates the
+// message and logs it at Error with the reason; anything else (a timeout,
+// no answer from the stream, shutdown) hands it back for redelivery, and
+// the backend's own delivery cap ends it if that never clears (JetStream:
+// MaxDeliver just above MaxAttempts). A delivery the backend gave up on
+// (JetStream: the max-deliveries advisory) runs no handler: it is
+// dead-lettered with the reason, or logged at Error.
+//
+// Each failure is logged once, by the bus, with subject, group, event id,
+// attempt and error: at Warn when the message will be attempted again or
+// was dead-lettered (with the dead-letter subject), at Error when it is
+// terminated or lost. middleware.Logging logs at Debug only.
+//
+// # Retries and attempts
+//
+// The retry policy (MaxAttempts, RetryBackoff) holds on every backend;
+// the bus picks the mode. Where the backend redelivers, a failed message
+// is handed back with the backoff as the redelivery delay (NakWithDelay;
+// where the backend cannot delay, the bus waits in process first). Where
+// it does not (core NATS: no Acker), the bus calls the handler again on
+// the same delivery goroutine, after the backoff, so the subscription's
+// order is kept and other messages of that subscription wait meanwhile.
+// In-process retries end with the process: at-most-once stays
+// at-most-once.
+//
+// An attempt is a delivery as the backend counts it (Message.Attempt): on
+// JetStream the server's delivery count, so a message handed back at
+// shutdown or pulled into a process that died has used one (JetStream's
+// MaxDeliver is set one above MaxAttempts to leave room for one such
+// delivery); on mem each delivery that reached the bus, one handed back
+// at shutdown included; on core NATS each in-process call of the handler.
+// A message handed back at shutdown is never dead-lettered for that.
 //
 // Callers branch on the sentinel errors with errors.Is: ErrClosed,
 // ErrNoResponders, ErrTimeout, ErrNotSupported, ErrInvalidSubject,
@@ -46,8 +82,9 @@
 // # Delivery semantics
 //
 // They are the backend's: at-least-once with redelivery on mem and
-// JetStream, at-most-once on core NATS. See each backend's package
-// documentation and the README's table.
+// JetStream, at-most-once on core NATS (with in-process retries, see
+// above). See each backend's package documentation and the README's
+// table.
 //
 // # Messages
 //
@@ -71,7 +108,16 @@
 // Router.Run drains when its context ends, and Bus.Close drains every
 // subscription: intake stops, handlers in flight finish within the
 // deadline (then their context is cancelled), each message is acked or
-// handed back.
+// handed back. Every caller's deadline counts: a second Close or Drain
+// while one runs returns by its own deadline and cancels the handlers
+// then, as the first's would. At-most-once messages (core NATS) that a
+// hard stop keeps from their handler are lost, and logged.
+//
+// A subscription can also end on its own, when its backend side
+// disappears and cannot be recreated (a JetStream consumer deleted with
+// the stream, a connection closed for good): its Done channel closes, Err
+// says why, the bus logs it at Error, and a Router running it returns the
+// error after draining its other routes.
 //
 // # Backends
 //

@@ -98,3 +98,31 @@ func TestFillDefaultsOneClockRead(t *testing.T) {
 	assert.Equal(t, set, m.Event.Time)
 	assert.Equal(t, "/mine", m.Event.Source)
 }
+
+// A received message's Header never holds reserved names (the backend's
+// Nats-Msg-Id on JetStream, a Status line): they are transport controls,
+// not the sender's headers, and Publish would refuse them if the message
+// were forwarded. Raw still has every header as received.
+func TestDecodeHidesReservedHeaders(t *testing.T) {
+	b := New(nil)
+	m := NewMessage("orders.created", "com.example.created.v1", []byte("x"))
+	dm, err := b.encode(t.Context(), m)
+	require.NoError(t, err)
+	for _, k := range []string{"Nats-Msg-Id", "Nats-Expected-Stream", "nats-rollup", "Status", "Description"} {
+		dm.Header[k] = []string{"v"}
+	}
+	got, err := b.decode(&driver.Message{Subject: dm.Subject, Header: dm.Header, Data: dm.Data})
+	require.NoError(t, err)
+	assert.Nil(t, got.Header, "only reserved transport headers: none for the handler")
+	raw, _ := got.Raw()
+	assert.Equal(t, []string{"v"}, raw["Nats-Msg-Id"], "Raw keeps them")
+
+	dm.Header["Traceparent"] = []string{"00-abc-01"}
+	got, err = b.decode(&driver.Message{Subject: dm.Subject, Header: dm.Header, Data: dm.Data})
+	require.NoError(t, err)
+	assert.Equal(t, Header{"Traceparent": {"00-abc-01"}}, got.Header)
+	fwd := NewMessage("orders.copied", "com.example.created.v1", nil)
+	fwd.Header = got.Header
+	_, err = b.encode(t.Context(), fwd)
+	assert.NoError(t, err, "a received message's headers can be forwarded as they are")
+}

@@ -27,7 +27,8 @@ var (
 	// exceed the backend's maximum message size; the error names the limit.
 	ErrPayloadTooLarge = driver.ErrPayloadTooLarge
 	// ErrInvalidHeader is returned for a header name or value that breaks
-	// NATS rules.
+	// NATS rules, on every backend, including the names NATS reserves
+	// (see IsReservedHeader).
 	ErrInvalidHeader = driver.ErrInvalidHeader
 	// ErrBufferFull is returned by Publish on a backend whose bounded
 	// buffer is full and configured to fail rather than block.

@@ -4,7 +4,9 @@ import "slices"
 
 // Header holds a message's transport headers that are not CloudEvents
 // attributes (tracing, application headers, the bus's dead-letter
-// metadata). Keys are case-sensitive, as in NATS. The zero value (nil) is
+// metadata). Keys are case-sensitive, as in NATS. Names NATS reserves
+// (Status, Description, Nats-*; see IsReservedHeader) are refused by
+// Publish and never appear on a received message. The zero value (nil) is
 // ready to use: Set and Add make the map, so m.Header.Set(k, v) works on
 // a new Message.
 type Header map[string][]string

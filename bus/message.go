@@ -67,7 +67,17 @@ func NewJSON(subject, eventType string, v any) (*Message, error) {
 
 // Attempt returns the delivery attempt of a received message: 1 on the
 // first delivery, 2 on the first redelivery, and so on. It is 0 on a
-// message built for publishing.
+// message built for publishing. MaxAttempts compares against it.
+//
+// On a backend that redelivers it is the backend's count of deliveries,
+// which includes deliveries that never ran a handler to the end: on
+// JetStream the server's delivery count, so a message handed back at
+// shutdown, pulled into a process that was then killed, or not acked
+// within AckWait has used a delivery; on mem every delivery that reached
+// the bus counts (one handed back at shutdown too), while queued messages
+// a hard stop passes to another group member keep their count. On an
+// at-most-once delivery (core NATS) it counts the bus's in-process
+// attempts, each a real handler call. See the package documentation.
 func (m *Message) Attempt() int { return m.attempt }
 
 // Raw returns the bytes the message arrived with: its transport headers and

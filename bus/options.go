@@ -86,7 +86,10 @@ func defaultSubConfig() subConfig {
 
 // Group makes the subscription a member of a competing-consumer group:
 // each message goes to one member of the group. On NATS this is a queue
-// group; on JetStream a durable consumer named after the group.
+// group; on JetStream a durable consumer named after the group. The name
+// follows subject.ValidateGroup (at most subject.MaxGroupLen bytes, no
+// whitespace or control characters); Subscribe refuses another with
+// ErrInvalidSubject.
 func Group(name string) SubscribeOption { return func(c *subConfig) { c.group = name } }
 
 // Concurrency sets how many messages the subscription handles at once
@@ -110,11 +113,22 @@ func DeadLetter(subject string) SubscribeOption {
 	return func(c *subConfig) { c.deadLetter = subject }
 }
 
-// MaxAttempts sets how many deliveries a message gets before a retryable
-// failure counts as final (default DefaultMaxAttempts). Zero or less means
-// no limit. It applies where the backend redelivers (mem, JetStream).
+// MaxAttempts sets how many attempts a message gets before a retryable
+// failure counts as final (default DefaultMaxAttempts); zero or less means
+// no limit. It holds on every backend: where the backend redelivers (mem,
+// JetStream, Watermill) attempts are deliveries, counted by the backend
+// (see Message.Attempt); where it does not (core NATS: at-most-once) the
+// bus calls the handler again in process after the backoff. A backend
+// that cannot count attempts refuses a limit at Subscribe with
+// ErrNotSupported; JetStream refuses a server-side max_deliver below it.
 func MaxAttempts(n int) SubscribeOption { return func(c *subConfig) { c.maxAttempts = n } }
 
-// RetryBackoff sets the delay before redelivery after a failed attempt
-// (default: 100ms after the first failure, doubling up to a minute, ±20%); nil means no delay.
+// RetryBackoff sets the delay before the next attempt after a failed one
+// (default: 100ms after the first failure, doubling up to a minute,
+// ±20%); nil means no delay. The backend delays the redelivery where it
+// can (mem, JetStream); elsewhere the bus waits in process before handing
+// the message back (Watermill) or before calling the handler again
+// (at-most-once deliveries, core NATS). In-process waits and retries end
+// with the process: at-most-once stays at-most-once, and a hard stop
+// during such a wait loses the message (logged).
 func RetryBackoff(b Backoff) SubscribeOption { return func(c *subConfig) { c.backoff = b } }

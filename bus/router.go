@@ -93,12 +93,15 @@ func (r *Router) HandleFunc(pattern string, f func(ctx context.Context, m *Messa
 // too.
 func (r *Router) Running() <-chan struct{} { return r.running }
 
-// Run subscribes every route, then blocks until ctx ends. Then it drains:
-// no new intake, in-flight handlers finish (bounded by the drain timeout),
-// each message is acked or nacked, nothing is dropped. It returns nil after
-// a clean drain, the subscribe error when a route could not start (routes
-// already started are drained first), or the drain error. A Router runs
-// once; a second Run returns ErrClosed.
+// Run subscribes every route, then blocks until ctx ends or a route's
+// subscription ends on its own (its backend side disappeared and could
+// not be recreated: see Subscription.Err). Then it drains: no new intake,
+// in-flight handlers finish (bounded by the drain timeout), each message
+// is acked or handed back, nothing is dropped. It returns nil after a
+// clean drain, the subscribe error when a route could not start, the
+// error of a route that ended (wrapped, naming its pattern), each joined
+// with the drain error of the routes it drained. A Router runs once; a
+// second Run returns ErrClosed.
 func (r *Router) Run(ctx context.Context) error {
 	r.mu.Lock()
 	if r.ran {
@@ -120,8 +123,38 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	close(r.running)
 	r.logger.Debug("busway: router running", "routes", len(subs))
-	<-ctx.Done()
-	return r.drain(subs)
+	endErr := r.wait(ctx, subs)
+	return errors.Join(endErr, r.drain(subs))
+}
+
+// wait blocks until ctx ends (nil) or a subscription ends with an error
+// (that error, naming the route).
+func (r *Router) wait(ctx context.Context, subs []*Subscription) error {
+	ended := make(chan *Subscription, len(subs))
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(stop)
+	for _, s := range subs {
+		wg.Go(func() {
+			select {
+			case <-s.Done():
+				ended <- s
+			case <-stop:
+			}
+		})
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case s := <-ended:
+			if err := s.Err(); err != nil {
+				return fmt.Errorf("busway: router: route %q ended: %w", s.Pattern(), err)
+			}
+			// Drained by someone else: the other routes run on.
+		}
+	}
 }
 
 func (r *Router) drain(subs []*Subscription) error {

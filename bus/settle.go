@@ -38,39 +38,48 @@ const maxReasonLen = 1024
 // naks use the never-cancelled settle context, so they go out even after a
 // hard stop; the dead-letter publish uses the handlers' context, so a hard
 // stop cannot leave it blocked (it fails, and the message is handed back).
+// Each failure is logged once, here: at Warn when the message will be
+// redelivered or was dead-lettered, at Error when it is terminated.
 func (s *Subscription) settle(m *Message, err error) {
 	ctx, acker := s.settleCtx, m.raw.Acker
 	switch {
 	case err == nil:
-		if acker != nil {
-			s.logAckErr(m, "ack", acker.Ack(ctx))
-		}
-	case s.shouldRetry(m, err):
-		s.logAckErr(m, "nak", s.nak(ctx, acker, m.attempt))
+		s.logAckErr(m, "ack", acker.Ack(ctx))
+	case s.retryable(m.attempt, err):
+		d := s.delay(m.attempt)
+		s.failureLog(m, err).Warn("busway: handler failed; message handed back for redelivery",
+			"max_attempts", s.cfg.maxAttempts, "redelivery_delay", d)
+		s.logAckErr(m, "nak", s.nak(ctx, acker, d))
 	default:
 		s.fail(ctx, m, err)
 	}
 }
 
-// shouldRetry reports whether a failed message gets another delivery.
-func (s *Subscription) shouldRetry(m *Message, err error) bool {
-	if m.raw.Acker == nil || IsPermanent(err) {
-		return false
-	}
-	return s.cfg.maxAttempts <= 0 || m.attempt < s.cfg.maxAttempts
+// retryable reports whether a failed attempt gets another one.
+func (s *Subscription) retryable(attempt int, err error) bool {
+	return !IsPermanent(err) && (s.cfg.maxAttempts <= 0 || attempt < s.cfg.maxAttempts)
 }
 
-// nak asks for redelivery after the backoff, when the backend can delay.
-func (s *Subscription) nak(ctx context.Context, acker driver.Acker, attempt int) error {
-	if d, ok := acker.(driver.DelayNaker); ok && s.cfg.backoff != nil {
-		return d.NakWithDelay(ctx, s.delay(attempt))
+// nak hands a message back for redelivery after d: with the backend's
+// delayed nak where it has one, else after waiting d in process (cut
+// short by a hard stop).
+func (s *Subscription) nak(ctx context.Context, acker driver.Acker, d time.Duration) error {
+	if d > 0 {
+		if dn, ok := acker.(driver.DelayNaker); ok {
+			return dn.NakWithDelay(ctx, d)
+		}
+		s.wait(d)
 	}
 	return acker.Nak(ctx)
 }
 
-// delay is the user's backoff for attempt; a panicking backoff function
-// means no delay rather than a crashed delivery goroutine.
+// delay is the user's backoff for attempt (0 without one); a panicking
+// backoff function means no delay rather than a crashed delivery
+// goroutine.
 func (s *Subscription) delay(attempt int) (d time.Duration) {
+	if s.cfg.backoff == nil {
+		return 0
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s.b.logger().Error("busway: Backoff.Delay panicked; redelivering without delay", "panic", r)
@@ -80,7 +89,10 @@ func (s *Subscription) delay(attempt int) (d time.Duration) {
 	return s.cfg.backoff.Delay(attempt)
 }
 
-// fail handles a final failure: dead-letter, or terminate and log.
+// fail handles a final failure: dead-letter, or terminate and log. A
+// dead-letter publish that failed for a reason a later attempt may not
+// meet (a timeout, no stream answer, shutdown) hands the message back; one
+// the backend refused for good (refusedForGood) terminates it.
 func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
 	log := s.failureLog(m, err)
 	acker := m.raw.Acker
@@ -94,13 +106,15 @@ func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
 				s.logAckErr(m, "ack", acker.Ack(ctx))
 			}
 			return
-		case acker != nil && !errors.Is(dlErr, ErrPayloadTooLarge):
-			log.Error("busway: dead-letter publish failed; message handed back for redelivery", "dead_letter_error", dlErr)
-			s.logAckErr(m, "nak", s.nak(ctx, acker, m.attempt))
+		case acker != nil && !refusedForGood(dlErr):
+			d := s.delay(m.attempt)
+			log.Error("busway: dead-letter publish failed; message handed back for redelivery",
+				"dead_letter", s.cfg.deadLetter, "dead_letter_error", dlErr, "redelivery_delay", d)
+			s.logAckErr(m, "nak", s.nak(ctx, acker, d))
 			return
 		}
-		// Redelivery cannot help: too large, or at-most-once.
 		why = "dead-letter publish failed: " + dlErr.Error()
+		log = log.With("dead_letter", s.cfg.deadLetter)
 	}
 	if acker == nil {
 		log.Error("busway: message failed on an at-most-once subscription and is lost", "why", why)
@@ -108,17 +122,29 @@ func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
 	}
 	log.Error("busway: message failed for good and is terminated", "why", why)
 	if t, ok := acker.(driver.Terminator); ok {
-		s.logAckErr(m, "term", t.Term(ctx, flatten(err.Error(), maxReasonLen)))
+		s.logAckErr(m, "term", t.Term(ctx, flatten(err.Error()+"; "+why, maxReasonLen)))
 		return
 	}
 	s.logAckErr(m, "ack", acker.Ack(ctx))
 }
 
-// failureLog is the logger for a final failure, with the panic stack when
+// refusedForGood reports whether a dead-letter publish failed for a
+// reason that redelivering the message cannot change: the copy is too
+// large, has a header the backend refuses, goes to a subject the backend
+// refuses, or asks for what the backend cannot do.
+func refusedForGood(err error) bool {
+	return errors.Is(err, ErrPayloadTooLarge) || errors.Is(err, ErrInvalidHeader) ||
+		errors.Is(err, ErrInvalidSubject) || errors.Is(err, ErrNotSupported)
+}
+
+// failureLog is the logger for a failed attempt, with the panic stack when
 // the handler panicked.
 func (s *Subscription) failureLog(m *Message, err error) *slog.Logger {
-	log := s.b.logger().With("subject", m.Subject, "event_id", m.Event.ID,
-		"attempt", m.attempt, "permanent", IsPermanent(err), "error", err)
+	log := s.b.logger().With("subject", m.Subject)
+	if s.cfg.group != "" {
+		log = log.With("group", s.cfg.group)
+	}
+	log = log.With("event_id", m.Event.ID, "attempt", m.attempt, "permanent", IsPermanent(err), "error", err)
 	var p *panicError
 	if errors.As(err, &p) {
 		log = log.With("stack", string(p.stack))

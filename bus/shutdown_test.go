@@ -124,23 +124,28 @@ func TestPanicReplyHasNoStack(t *testing.T) {
 	assert.NotContains(t, remote.Reason, ".go:")
 }
 
-// A second Close waits for the first instead of returning early.
+// A second Close waits for the first instead of returning early; its
+// deadline bounds the shutdown (the handler's context is cancelled) and
+// the first Close reports that it was cut short.
 func TestSecondCloseWaits(t *testing.T) {
 	b, err := bus.Open(context.Background(), "mem://", quiet())
 	require.NoError(t, err)
 	entered, release := make(chan struct{}), make(chan struct{})
-	_, err = b.Subscribe(context.Background(), "slow.job", bus.HandlerFunc(func(context.Context, *bus.Message) error {
+	cancelled := make(chan struct{})
+	_, err = b.Subscribe(context.Background(), "slow.job", bus.HandlerFunc(func(ctx context.Context, _ *bus.Message) error {
 		close(entered)
-		<-release
+		<-ctx.Done()
+		close(cancelled)
+		<-release // a handler slow to stop
 		return nil
 	}))
 	require.NoError(t, err)
 	require.NoError(t, b.Publish(context.Background(), bus.NewMessage("slow.job", "job.v1", nil)))
-	<-entered
+	recv(t, entered, "the job to reach the handler")
 	first := make(chan error, 1)
 	go func() { first <- b.Close(context.Background()) }()
 	require.Eventually(t, func() bool {
-		_, err := b.Subscribe(context.Background(), "x.y", bus.HandlerFunc(func(context.Context, *bus.Message) error { return nil }))
+		_, err := b.Subscribe(context.Background(), "x.y", bus.HandlerFunc(noop))
 		return errors.Is(err, bus.ErrClosed)
 	}, 5*time.Second, time.Millisecond, "Close has begun: no new subscriptions")
 	assert.NoError(t, b.Publish(context.Background(), bus.NewMessage("x.y", "t.v1", nil)),
@@ -148,9 +153,85 @@ func TestSecondCloseWaits(t *testing.T) {
 
 	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	assert.ErrorIs(t, b.Close(short), context.DeadlineExceeded, "a second Close waits for the first")
+	assert.ErrorIs(t, b.Close(short), context.DeadlineExceeded, "a second Close waits for the first, bounded by its ctx")
+	recv(t, cancelled, "the handler's context to be cancelled at the second Close's deadline")
+	select {
+	case err := <-first:
+		t.Fatalf("the first Close returned (%v) while the handler still ran", err)
+	default:
+	}
 	close(release)
-	require.NoError(t, <-first)
-	assert.NoError(t, b.Close(context.Background()), "after the first finished, Close returns its result")
+	firstErr := recv(t, first, "the first Close")
+	assert.ErrorIs(t, firstErr, context.DeadlineExceeded, "the first Close reports the cut")
+	assert.Equal(t, firstErr, b.Close(context.Background()), "after the first finished, Close returns its result")
 	assert.ErrorIs(t, b.Publish(context.Background(), bus.NewMessage("x.y", "t.v1", nil)), bus.ErrClosed)
+}
+
+// Close returns by its own deadline even while another Close is draining,
+// and that deadline cancels the handlers, whose messages are handed back
+// (a later member of the group gets them).
+func TestCloseDeadlineCutsAnotherClose(t *testing.T) {
+	c := &testConn{broker: t.Name()}
+	worker, _ := openTest(t, c)
+	other, _ := openTest(t, &testConn{broker: t.Name()})
+	entered := make(chan struct{}, 1)
+	handlerCtx := make(chan error, 1)
+	_, err := worker.Subscribe(context.Background(), "slow.job", bus.HandlerFunc(func(ctx context.Context, _ *bus.Message) error {
+		entered <- struct{}{}
+		<-ctx.Done() // only a cancellation ends it
+		handlerCtx <- ctx.Err()
+		return ctx.Err()
+	}), bus.Group("workers"))
+	require.NoError(t, err)
+	job := bus.NewMessage("slow.job", "job.v1", nil)
+	require.NoError(t, other.Publish(context.Background(), job))
+	recv(t, entered, "the job to reach the handler")
+
+	first := make(chan error, 1)
+	go func() { first <- worker.Close(context.Background()) }()
+	require.Eventually(t, func() bool { return c.sub(t, 0).drains.Load() == 1 },
+		5*time.Second, time.Millisecond, "the first Close is draining")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	second := make(chan error, 1)
+	go func() { second <- worker.Close(ctx) }()
+	assert.ErrorIs(t, recv(t, second, "the second Close to return by its deadline"), context.DeadlineExceeded)
+	assert.ErrorIs(t, recv(t, handlerCtx, "the handler's context to be cancelled"), context.Canceled)
+	firstErr := recv(t, first, "the first Close to return once the handler did")
+	assert.ErrorIs(t, firstErr, context.DeadlineExceeded, "the first Close reports that it was cut short")
+
+	got := make(chan *bus.Message, 1)
+	_, err = other.Subscribe(context.Background(), "slow.job", bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
+		got <- m
+		return nil
+	}), bus.Group("workers"))
+	require.NoError(t, err)
+	assert.Equal(t, job.Event.ID, recv(t, got, "the handed-back job").Event.ID)
+}
+
+// A second Drain of one subscription is bounded by its own deadline, which
+// cancels the handlers of the drain under way.
+func TestDrainDeadlineCutsAnotherDrain(t *testing.T) {
+	c := &testConn{}
+	b, _ := openTest(t, c)
+	entered := make(chan struct{}, 1)
+	s, err := b.Subscribe(context.Background(), "slow.job", bus.HandlerFunc(func(ctx context.Context, _ *bus.Message) error {
+		entered <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	}))
+	require.NoError(t, err)
+	require.NoError(t, b.Publish(context.Background(), bus.NewMessage("slow.job", "job.v1", nil)))
+	recv(t, entered, "the job to reach the handler")
+	first := make(chan error, 1)
+	go func() { first <- s.Drain(context.Background()) }()
+	require.Eventually(t, func() bool { return c.sub(t, 0).drains.Load() == 1 },
+		5*time.Second, time.Millisecond, "the first Drain is under way")
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, s.Drain(ctx), context.DeadlineExceeded)
+	firstErr := recv(t, first, "the first Drain to return")
+	assert.ErrorIs(t, firstErr, context.DeadlineExceeded)
+	assert.Equal(t, firstErr, s.Drain(context.Background()), "later calls get the first's result")
 }

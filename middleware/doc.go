@@ -30,7 +30,7 @@
 //
 //   - Timeout inside Retry gives each attempt its own deadline; Timeout
 //     outside Retry bounds all attempts together.
-//   - Logging outside Retry logs one line per delivery with the final
+//   - Logging outside Retry logs one Debug line per delivery with the final
 //     result; inside Retry it logs every in-process attempt.
 //   - Correlation outside Logging lets the log line carry the
 //     correlation id from the context (Logging also reads it from the
@@ -51,17 +51,18 @@
 //   - classifies errors: nil acknowledges; an error wrapped with
 //     bus.Permanent (or wrapping bus.ErrMalformed) is final; any other error
 //     is retryable.
-//   - redelivers a retryable failure after a delay (bus.RetryBackoff; the
-//     same bus.Backoff type that Retry takes), on backends that
-//     redeliver (mem, JetStream), up to the subscription's bus.MaxAttempts
-//     deliveries.
+//   - retries a retryable failure after a delay (bus.RetryBackoff; the
+//     same bus.Backoff type that Retry takes), up to the subscription's
+//     bus.MaxAttempts attempts: by redelivery on backends that redeliver
+//     (mem, JetStream), in process on at-most-once deliveries (core NATS).
 //   - dead-letters a message that failed for good (bus.DeadLetter), keeping
 //     its original bytes; this replaces a "poison queue" middleware.
+//   - logs each failure once, at Warn or Error, with what happens to the
+//     message next; Logging logs at Debug only, so nothing is logged twice.
 //
-// So Retry is not needed for reliability on mem or JetStream. It is for
-// backends without redelivery, such as core NATS (at-most-once, where the
-// first failure is final), and for fast transient retries (a lock, a brief
-// network blip) before the message is given back to the backend. Its
+// So Retry is not needed for reliability on any backend. It is for fast
+// transient retries (a lock, a brief network blip) inside one delivery,
+// before the message is given back to the backend or the bus. Its
 // attempts multiply with the bus's: MaxAttempts deliveries of
 // MaxRetries+1 attempts each. Retry returns the last error unchanged so the
 // bus still classifies it; it never retries a permanent error. On

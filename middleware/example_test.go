@@ -151,7 +151,7 @@ func ExampleLogging() {
 	_ = middleware.Logging(logger)(invalid).Handle(context.Background(), m)
 	// Output:
 	// {"level":"DEBUG","msg":"busway: message handled","subject":"orders.eu.created","type":"com.example.order.created.v1","source":"/shop","event_id":"evt-1","attempt":0}
-	// {"level":"ERROR","msg":"busway: handler failed","subject":"orders.eu.created","type":"com.example.order.created.v1","source":"/shop","event_id":"evt-1","attempt":0,"error":"no customer","permanent":true}
+	// {"level":"DEBUG","msg":"busway: handler failed","subject":"orders.eu.created","type":"com.example.order.created.v1","source":"/shop","event_id":"evt-1","attempt":0,"error":"no customer","permanent":true}
 }
 
 func ExampleDedup() {

@@ -14,12 +14,18 @@ const (
 	logFailed  = "busway: handler failed"
 )
 
-// Logging returns middleware that logs each handled message with logger
-// (slog.Default() when nil), through logger's context-aware methods with
-// the handler's context.
+// Logging returns middleware that logs each handling of a message with
+// logger (slog.Default() when nil), at Debug, through logger's
+// context-aware methods with the handler's context: a trace of what the
+// handlers did and how long they took.
 //
-// A success is logged at Debug, a retryable failure at Warn, a permanent
-// one (bus.IsPermanent) at Error. Every record has these attributes:
+// It logs successes and failures alike at Debug, because the bus logs
+// every failure itself, once, with what happens to the message next
+// (redelivered, retried in process, dead-lettered: Warn; terminated or
+// lost: Error), the subject, group, event id, attempt and error. Logging
+// at Warn here as well would log each failure twice.
+//
+// Every record has these attributes:
 //
 //	subject         routing subject
 //	type            CloudEvents type
@@ -34,10 +40,8 @@ const (
 // is never logged.
 //
 // Records that the logger would discard are not built. A panic passes
-// through unlogged: the bus recovers it outside the chain, treats it as a
-// retryable error and logs it when the failure is final. The bus also
-// logs, at Warn or Error, the messages it dead-letters or terminates; this
-// middleware logs every handling, including the successful ones.
+// through unlogged: the bus recovers it outside the chain and logs it,
+// with its stack, as a failure.
 func Logging(logger *slog.Logger) bus.Middleware {
 	if logger == nil {
 		logger = slog.Default()
@@ -46,15 +50,12 @@ func Logging(logger *slog.Logger) bus.Middleware {
 		return bus.HandlerFunc(func(ctx context.Context, m *bus.Message) error {
 			start := time.Now()
 			err := next.Handle(ctx, m)
-			level, msg := slog.LevelDebug, logHandled
+			msg := logHandled
 			if err != nil {
-				level, msg = slog.LevelWarn, logFailed
-				if bus.IsPermanent(err) {
-					level = slog.LevelError
-				}
+				msg = logFailed
 			}
-			if logger.Enabled(ctx, level) {
-				logger.LogAttrs(ctx, level, msg, logAttrs(ctx, m, time.Since(start), err)...)
+			if logger.Enabled(ctx, slog.LevelDebug) {
+				logger.LogAttrs(ctx, slog.LevelDebug, msg, logAttrs(ctx, m, time.Since(start), err)...)
 			}
 			return err
 		})

@@ -1,6 +1,7 @@
 package membus
 
 import (
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -158,6 +159,10 @@ func (b *broker) match(subj string) *route {
 		g := r.group(s.group)
 		if g == nil {
 			g = &groupRoute{name: s.group}
+			// A random first member: a route is rebuilt after every
+			// subscription change, and never cached for reply inboxes,
+			// so a cursor starting at 0 would favour the first member.
+			g.next.Store(rand.Uint32())
 			r.groups = append(r.groups, g)
 		}
 		g.members = append(g.members, s)

@@ -37,6 +37,9 @@ var memFeatures = bustest.Features{
 	Ordering:            true,
 	DrainDeliversQueued: true,
 	RawConn:             func(t *testing.T) driver.Conn { return openConformanceConn(t) },
+	// No AckWaitBus: mem has no ack deadline (InProgress does nothing).
+	// No DeleteSubscription: nothing outside the process can remove a
+	// subscription's backend side.
 }
 
 // conformanceOpener returns an OpenFunc giving Buses with opts on the
@@ -58,8 +61,8 @@ func openConformanceBus(t *testing.T, opts ...bus.Option) *bus.Bus {
 }
 
 // openConformanceConn opens a Conn on the subtest's broker. The Conn is
-// closed at cleanup: a Bus closes it first (Close twice is nil), a raw
-// Conn only there.
+// closed at cleanup: a Bus closes it first (a second Close returns the
+// first's result), a raw Conn only there.
 func openConformanceConn(t *testing.T) *Conn {
 	t.Helper()
 	c, err := Open(Options{Name: "bustest/" + t.Name()})

@@ -2,15 +2,15 @@ package membus
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"github.com/busway/busway/bus/driver"
 	"github.com/busway/busway/bus/subject"
+	"github.com/nats-io/nuid"
 )
 
 // Conn is a connection to an in-process broker. It implements driver.Conn,
@@ -27,6 +27,9 @@ type Conn struct {
 
 	close driver.Once
 	subs  driver.Set[*subscription]
+
+	inbox     string        // "_INBOX.<id>.", this Conn's reply prefix
+	nextReply atomic.Uint64 // last token of the next reply subject
 }
 
 var (
@@ -49,9 +52,10 @@ func Open(opts Options) (*Conn, error) {
 		return nil, err
 	}
 	return &Conn{
-		b:    acquire(opts.Name),
-		opts: opts,
-		done: make(chan struct{}),
+		b:     acquire(opts.Name),
+		opts:  opts,
+		done:  make(chan struct{}),
+		inbox: inboxPrefix + nuid.Next() + ".",
 	}, nil
 }
 
@@ -98,9 +102,10 @@ func (c *Conn) checkSubscribe(ctx context.Context, opts driver.SubscribeOptions,
 	if err := subject.ValidatePattern(opts.Subject); err != nil {
 		return fmt.Errorf("membus: subscribe: %w", err)
 	}
-	if strings.ContainsFunc(opts.Group, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return fmt.Errorf("membus: subscribe to %q: %w: group %q has whitespace or control characters",
-			opts.Subject, driver.ErrInvalidSubject, opts.Group)
+	if opts.Group != "" {
+		if err := subject.ValidateGroup(opts.Group); err != nil {
+			return fmt.Errorf("membus: subscribe to %q: %w", opts.Subject, err)
+		}
 	}
 	if opts.Concurrency < 0 {
 		return fmt.Errorf("membus: subscribe to %q: negative Concurrency %d", opts.Subject, opts.Concurrency)
@@ -118,10 +123,11 @@ func (c *Conn) checkSubscribe(ctx context.Context, opts driver.SubscribeOptions,
 // wrapping ctx.Err(), once every handler has returned. When c was the
 // broker's last Conn, the messages the broker kept for groups with no
 // member are discarded with it, and the error wraps ErrDiscarded. Closing
-// again waits until the first Close has returned (or ctx ends) and
-// returns nil.
+// again waits until the first Close has returned, bounded by its own ctx
+// (an error wrapping ctx.Err() when that ends first), and returns the
+// first's result, as on every backend (driver.Once).
 func (c *Conn) Close(ctx context.Context) error {
-	return once(ctx, &c.close, "membus: close", func(ctx context.Context) error {
+	return c.close.Do(ctx, "membus: close", func(ctx context.Context) error {
 		subs, _ := c.subs.Close()
 		stop := context.AfterFunc(ctx, c.markClosed) // wake publishers blocked inside handlers
 		err := driver.DrainAll(ctx, subs)
@@ -142,34 +148,18 @@ func (c *Conn) markClosed() {
 	})
 }
 
-// once runs f through o: the first call runs f and returns its error; a
-// later call waits until the first has returned, bounded by its own ctx,
-// and then returns nil rather than the first call's error (a Close that
-// drains a subscription its user is draining reports only its own errors).
-func once(ctx context.Context, o *driver.Once, what string, f func(context.Context) error) error {
-	first := false
-	err := o.Do(ctx, what, func(ctx context.Context) error {
-		first = true
-		return f(ctx)
-	})
-	if first {
-		return err
-	}
-	select {
-	case <-o.Done():
-		return nil
-	default:
-		return err // ctx ended first
-	}
-}
-
-// Request publishes m with a new reply subject "_INBOX.<random>" and
-// returns the first message published to it. It fails at once with
-// driver.ErrNoResponders when no subscription took m, and with an error
-// wrapping ctx.Err() (and driver.ErrTimeout on a deadline) when ctx ends
-// first. Requests are delivered at most once: no Acker, no redelivery.
+// Request publishes m with a new reply subject and returns the first
+// message published to it. Reply subjects have nats.go's shape,
+// "_INBOX.<id>.<n>": a prefix of two tokens per Conn and one token per
+// request, so wildcard subscriptions see replies exactly when they would on
+// NATS. It fails at once with driver.ErrNoResponders when no subscription
+// took m, or when the reply is what NATS sends when nobody listens (no
+// data and a "Status: 503" header, which nats.go reports as no
+// responders); and with an error wrapping ctx.Err() (and driver.ErrTimeout
+// on a deadline) when ctx ends first. Requests are delivered at most once:
+// no Acker, no redelivery.
 func (c *Conn) Request(ctx context.Context, m *driver.Message) (*driver.Message, error) {
-	inbox := inboxPrefix + rand.Text()
+	inbox := c.inbox + strconv.FormatUint(c.nextReply.Add(1), 36)
 	ch := make(chan *driver.Message, 1)
 	c.b.addInbox(inbox, ch)
 	defer c.b.removeInbox(inbox)
@@ -182,12 +172,23 @@ func (c *Conn) Request(ctx context.Context, m *driver.Message) (*driver.Message,
 	}
 	select {
 	case r := <-ch:
+		if len(r.Data) == 0 && firstValue(r.Header, "Status") == "503" {
+			return nil, fmt.Errorf("membus: request to %q: the reply is a no-responders status: %w", m.Subject, driver.ErrNoResponders)
+		}
 		return r, nil
 	case <-ctx.Done():
 		return nil, withTimeout(fmt.Errorf("membus: request to %q: %w", m.Subject, ctx.Err()))
 	case <-c.done:
 		return nil, fmt.Errorf("membus: request to %q: %w", m.Subject, driver.ErrClosed)
 	}
+}
+
+// firstValue is h[k]'s first value, or "".
+func firstValue(h map[string][]string, k string) string {
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // withTimeout makes an error caused by a passed deadline match

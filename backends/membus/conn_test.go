@@ -109,6 +109,25 @@ func TestGroupAcrossPatterns(t *testing.T) {
 	assert.Positive(t, len(ch2))
 }
 
+// Group members share messages on any subject, as NATS spreads a queue
+// group's messages at random: reply inboxes (never cached as routes) and
+// subjects whose cached route was just rebuilt included, where every
+// message used to go to the first member.
+func TestGroupSpreadsOnUncachedRoutes(t *testing.T) {
+	c := open(t, Options{})
+	ch1, s1 := collect(t, c, "_INBOX.>", "g")
+	ch2, s2 := collect(t, c, "_INBOX.>", "g")
+	const msgs = 64
+	for i := range msgs {
+		publish(t, c, fmt.Sprintf("_INBOX.x.%d", i), "x")
+	}
+	drain(t, s1)
+	drain(t, s2)
+	assert.Equal(t, msgs, len(ch1)+len(ch2))
+	assert.Positive(t, len(ch1), "first member")
+	assert.Positive(t, len(ch2), "second member")
+}
+
 func TestWildcardDelivery(t *testing.T) {
 	c := open(t, Options{})
 	star, s1 := collect(t, c, "orders.*", "")

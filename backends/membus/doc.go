@@ -16,7 +16,10 @@
 // tokens; a "*" token matches one token, a final ">" token one or more;
 // "*" and ">" inside a longer token are plain characters. Publishing to a
 // wildcard subject is an error. Whitespace and control characters are
-// rejected anywhere.
+// rejected anywhere, and so are subjects and patterns over
+// subject.MaxSubjectLen bytes and group names that break
+// subject.ValidateGroup (driver.ErrInvalidSubject), as on NATS, where
+// longer ones make the server close the connection.
 //
 // Publish validates the message like nats.go does: header names are
 // printable ASCII without the separators "()/,:;<=>?@[\]{} (an error
@@ -26,9 +29,21 @@
 // exceed MaxPayload (driver.ErrPayloadTooLarge). Publish copies header and
 // body once; every receiver shares that copy read-only.
 //
+// Near the size limit mem agrees with core NATS byte for byte: the header
+// block counts as nats.go writes it ("NATS/1.0\r\n", "Name: value\r\n"
+// per value after trimming, a final "\r\n"; nothing without headers), so
+// a message of exactly MaxPayload bytes passes and one more byte fails.
+// JetStream is stricter: its backend adds Nats-Msg-Id (47 bytes) and
+// Nats-Expected-Stream (24 bytes plus the stream name) to every publish,
+// so a message within a few dozen bytes of the limit on mem can be too
+// large there; and it refuses a header block over 65535 bytes (error
+// 10097), where mem, like core NATS, only counts headers toward
+// MaxPayload.
+//
 // Each plain subscription (empty Group) gets every matching message. Among
 // the matching subscriptions with the same Group name, on any Conn of the
-// broker, exactly one gets each message, round-robin. Publishing to a
+// broker, exactly one gets each message, round-robin from a random member
+// (NATS picks a member at random). Publishing to a
 // subject nobody subscribes to succeeds and delivers nothing, as in NATS.
 // Messages from one publisher reach one subscriber in publish order when
 // its Concurrency is 1; redelivery may reorder.
@@ -63,10 +78,15 @@
 // discarded and counted, and a Nak or NakWithDelay of one of its messages
 // returns an error wrapping driver.ErrClosed.
 //
-// Request publishes with a reply subject "_INBOX.<random>" and returns the
-// first message published to it. Requests are at most once, as in core
-// NATS: no Acker, no redelivery. With no matching subscription Request
-// fails at once with driver.ErrNoResponders.
+// Request publishes with a reply subject of nats.go's shape,
+// "_INBOX.<id>.<n>" (one id per Conn), and returns the first message
+// published to it, so wildcard subscriptions see replies exactly when they
+// would on NATS ("_INBOX.>" and "*.*.*" do, "_INBOX.*" does not). Requests
+// are at most once, as in core NATS: no Acker, no redelivery. With no
+// matching subscription Request fails at once with driver.ErrNoResponders,
+// whatever subscribes to the reply subject; so does a reply with no data
+// and a "Status: 503" header, which nats.go reads as the server's
+// no-responders notice (package bus refuses to publish such a header).
 //
 // Drain stops routing to a subscription at once and waits until what it has
 // queued or in flight is done; a message naked meanwhile is redelivered to

@@ -141,3 +141,63 @@ func TestPublishWithReplyIsAtMostOnce(t *testing.T) {
 	assert.Nil(t, m.Acker)
 	drain(t, s)
 }
+
+// Reply subjects have nats.go's shape, "_INBOX.<connection id>.<n>" (three
+// tokens, one prefix per Conn), so a wildcard subscription sees replies on
+// mem exactly when it would on NATS: "_INBOX.*.*" and "_INBOX.>" do,
+// "_INBOX.*" does not.
+func TestRequestInboxShapeLikeNATS(t *testing.T) {
+	c := open(t, Options{Name: t.Name()})
+	other := open(t, Options{Name: t.Name()})
+	replies := make(chan string, 4)
+	s := subscribe(t, c, driver.SubscribeOptions{Subject: "svc"}, func(m *driver.Message) {
+		replies <- m.Reply
+		assert.NoError(t, c.Publish(t.Context(), &driver.Message{Subject: m.Reply, Data: []byte("re")}))
+	})
+	wide, ws := collect(t, c, "_INBOX.*.*", "")
+	narrow, ns := collect(t, c, "_INBOX.*", "")
+	var inboxes []string
+	for _, requester := range []*Conn{c, c, other} {
+		_, err := requester.Request(t.Context(), &driver.Message{Subject: "svc"})
+		require.NoError(t, err)
+		inbox := recv(t, replies)
+		assert.Equal(t, "re", string(receive(t, wide).Data), "_INBOX.*.* sees the reply to %s", inbox)
+		inboxes = append(inboxes, inbox)
+	}
+	for _, inbox := range inboxes {
+		toks := strings.Split(inbox, ".")
+		require.Len(t, toks, 3, "%q has nats.go's shape", inbox)
+		assert.Equal(t, "_INBOX", toks[0])
+	}
+	prefix := func(s string) string { return s[:strings.LastIndexByte(s, '.')] }
+	assert.Equal(t, prefix(inboxes[0]), prefix(inboxes[1]), "one prefix per Conn")
+	assert.NotEqual(t, inboxes[0], inboxes[1], "a new reply subject per request")
+	assert.NotEqual(t, prefix(inboxes[0]), prefix(inboxes[2]), "each Conn has its own prefix")
+
+	publish(t, c, "_INBOX.sentinel", "sentinel") // FIFO: anything earlier comes first
+	assert.Equal(t, "sentinel", string(receive(t, narrow).Data), "_INBOX.* saw no reply")
+	drain(t, s)
+	drain(t, ws)
+	drain(t, ns)
+	assertNoInbox(t, c.b)
+}
+
+// A reply with no data and "Status: 503" is what a NATS server sends when
+// nobody listens, and nats.go reports it as no responders whoever sent
+// it; so does mem. With data it is an ordinary reply.
+func TestRequestStatusReplyLikeNATS(t *testing.T) {
+	c := open(t, Options{})
+	s := subscribe(t, c, driver.SubscribeOptions{Subject: "svc.*"}, func(m *driver.Message) {
+		reply := &driver.Message{Subject: m.Reply, Header: map[string][]string{"Status": {"503"}}}
+		if m.Subject == "svc.data" {
+			reply.Data = []byte("x")
+		}
+		assert.NoError(t, c.Publish(t.Context(), reply))
+	})
+	_, err := c.Request(t.Context(), &driver.Message{Subject: "svc.empty"})
+	require.ErrorIs(t, err, driver.ErrNoResponders)
+	r, err := c.Request(t.Context(), &driver.Message{Subject: "svc.data"})
+	require.NoError(t, err)
+	assert.Equal(t, "x", string(r.Data))
+	drain(t, s)
+}

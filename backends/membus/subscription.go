@@ -197,10 +197,10 @@ func (s *subscription) push(ctx context.Context, d *delivery, pub *Conn) error {
 // attempt unchanged, queued fan-out messages are discarded, and Drain
 // returns, once in-flight handlers have returned, an error wrapping
 // ctx.Err() (and ErrDiscarded when it discarded messages, with their
-// count). Calling Drain again waits until the first call has returned (or
-// its own ctx ends) and returns nil.
+// count). Calling Drain again waits until the first call has returned,
+// bounded by its own ctx, and returns the first's result (driver.Once).
 func (s *subscription) Drain(ctx context.Context) error {
-	return once(ctx, &s.drain, "membus: drain of "+s.String(), func(ctx context.Context) error {
+	return s.drain.Do(ctx, "membus: drain of "+s.String(), func(ctx context.Context) error {
 		idle := s.beginDrain(ctx)
 		s.b.remove(s)
 		graceful := waitIdle(ctx, idle)

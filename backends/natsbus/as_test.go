@@ -65,7 +65,7 @@ func TestMessageAsJetStream(t *testing.T) {
 		assert.Equal(t, seq, n.meta.Sequence.Consumer, "consumer sequence")
 		assert.Equal(t, uint64(1), n.meta.NumDelivered, "delivery count")
 		assert.Equal(t, "ASJS", n.meta.Stream)
-		assert.Equal(t, natsbus.ConsumerName("meta", "asjs.>"), n.meta.Consumer)
+		assert.Equal(t, natsbus.ConsumerName("meta"), n.meta.Consumer)
 		assert.False(t, n.meta.Timestamp.IsZero(), "timestamp")
 		assert.True(t, n.meta.Timestamp.After(before), "timestamp %v is the server's store time", n.meta.Timestamp)
 		if i == 1 {
@@ -73,7 +73,7 @@ func TestMessageAsJetStream(t *testing.T) {
 		}
 		assert.False(t, n.natsOK, "a JetStream delivery is not a *nats.Msg")
 	}
-	e.settled(t, "ASJS", natsbus.ConsumerName("meta", "asjs.>"), 2) // the bus acked both
+	e.settled(t, "ASJS", natsbus.ConsumerName("meta"), 2) // the bus acked both
 }
 
 // TestMessageAsCore: a core NATS delivery's Message.As sets the *nats.Msg
@@ -84,7 +84,7 @@ func TestMessageAsCore(t *testing.T) {
 	e := jsTestStart(t)
 	for name, js := range map[string]*natsbus.JetStreamConfig{
 		"Core":                   nil,
-		"OutsideJetStreamStream": jsTestStream("ASCORE", "ascore.stored.>"),
+		"OutsideJetStreamStream": withCore(jsTestStream("ASCORE", "ascore.stored.>"), "ascore.live"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			b := e.open(t, js)

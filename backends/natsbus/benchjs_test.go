@@ -310,7 +310,7 @@ func nbJSConsumeBus(b *testing.B, srv *embedded.Server, wire nbWire) {
 		return nil
 	}), bus.Group("bench"))
 	require.NoError(b, err)
-	c.waitAcked(b, st, natsbus.ConsumerName("bench", st.subject))
+	c.waitAcked(b, st, natsbus.ConsumerName("bench"))
 	elapsed := time.Since(start)
 	b.StopTimer()
 	nbReport(b, elapsed, b.N, nil, "")

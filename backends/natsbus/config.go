@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/busway/busway/bus/subject"
 	"github.com/nats-io/nats.go"
 )
 
@@ -69,19 +70,36 @@ const (
 // JetStreamConfig configures the jetstream backend: the stream it
 // provisions and the consumers it creates.
 type JetStreamConfig struct {
-	// Stream is the stream published to and consumed from.
+	// Stream is a stream to provision: created when missing, verified
+	// when present. Optional: without a name, the connection uses the
+	// streams that exist. Either way every stream of the account is
+	// used: a subject is published to, and consumed from, the stream
+	// that captures it.
 	Stream StreamConfig
-	// NoCreate makes Open only verify that the stream exists (and has the
+	// NoCreate makes Open only verify that Stream exists (and has the
 	// configured settings) instead of creating it when missing.
 	NoCreate bool
+	// CoreSubjects are the patterns that go over core NATS on this
+	// connection (request subjects and their responders; an explicitly
+	// non-durable dead-letter subject). Any other subject that no stream
+	// captures is refused with ErrNoStream at Publish and Subscribe,
+	// because it would be lost when nobody listens. Requests may go to
+	// any subject outside the streams, and replies (_INBOX.>) are always
+	// core.
+	CoreSubjects []string
 
 	// AckWait is how long the server waits for an ack before it redelivers;
 	// default 30s. Handlers running longer are kept alive with InProgress
 	// heartbeats, so AckWait bounds how soon a crashed consumer's messages
 	// come back, not how long a handler may run.
 	AckWait time.Duration
-	// MaxDeliver caps deliveries per message on the server; 0 means
-	// unlimited (the bus's MaxAttempts decides when to dead-letter).
+	// MaxDeliver caps deliveries per message on the server. 0 (the
+	// default) sets each consumer's cap to its subscriptions' MaxAttempts
+	// + 1, unlimited when one has no limit: a backstop, since the bus
+	// dead-letters at MaxAttempts, and the message the server stops
+	// redelivering is dead-lettered from its max-deliveries advisory.
+	// When set, it must be at least every subscription's MaxAttempts
+	// (Subscribe fails with bus.ErrNotSupported otherwise).
 	MaxDeliver int
 	// MaxAckPending bounds unacknowledged messages per consumer; default
 	// 1000.
@@ -96,7 +114,9 @@ type JetStreamConfig struct {
 	// InactiveThreshold is how long the server keeps a consumer of a plain
 	// (non-group) subscription after its client went away without
 	// deleting it; default 5 minutes. Group consumers are durable and
-	// never removed by the bus.
+	// never removed by the bus. A plain subscription whose consumer the
+	// server removed (a partition longer than this) ends with
+	// ErrConsumerDeleted.
 	InactiveThreshold time.Duration
 	// PullMaxMessages is how many messages each pull loop asks the server
 	// for at a time (nats.go's default, 500). Pulled messages wait in a
@@ -189,10 +209,15 @@ func (c Config) validate() error {
 		}
 	}
 	if js := c.JetStream; js != nil {
-		if js.Stream.Name == "" {
-			return fmt.Errorf("natsbus: jetstream needs a stream name (stream=NAME)")
+		if js.Stream.Name == "" && len(js.Stream.Subjects) > 0 {
+			return fmt.Errorf("natsbus: stream subjects given without a stream name (stream=NAME)")
 		}
-		if strings.ContainsAny(js.Stream.Name, ".*> \t\r\n/\\") {
+		for _, p := range js.CoreSubjects {
+			if err := subject.ValidatePattern(p); err != nil {
+				return fmt.Errorf("natsbus: core subject: %w", err)
+			}
+		}
+		if js.Stream.Name != "" && strings.ContainsAny(js.Stream.Name, ".*> \t\r\n/\\") {
 			return fmt.Errorf("natsbus: invalid stream name %q: no '.', '*', '>', '/', '\\' or whitespace", js.Stream.Name)
 		}
 		if err := js.Stream.checkEnums(); err != nil {

@@ -31,7 +31,7 @@ var quiet = slog.New(slog.DiscardHandler)
 // openConn opens a natsbus connection with cfg on srv, closed in t.Cleanup.
 func openConn(t testing.TB, srv *embedded.Server, js *natsbus.JetStreamConfig) *natsbus.Conn {
 	t.Helper()
-	c, err := natsbus.Open(t.Context(), natsbus.Config{URL: srv.URL(), JetStream: js, Logger: quiet})
+	c, err := natsbus.Open(t.Context(), natsbus.Config{URL: srv.URL(), JetStream: js, Logger: failureLog(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -74,8 +74,9 @@ func coreFeatures(srv *embedded.Server) bustest.Features {
 // suiteStream captures the suite's event subjects (not its requests).
 func suiteStream() *natsbus.JetStreamConfig {
 	return &natsbus.JetStreamConfig{
-		Stream:  natsbus.StreamConfig{Name: "BUSTEST", Subjects: []string{"bustest.>"}},
-		AckWait: 5 * time.Second,
+		Stream:       natsbus.StreamConfig{Name: "BUSTEST", Subjects: []string{"bustest.>"}},
+		CoreSubjects: []string{"bustestrpc.>"},
+		AckWait:      5 * time.Second,
 	}
 }
 

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,11 +49,28 @@ type Conn struct {
 	log   *slog.Logger
 
 	js     jetstream.JetStream // nil for core
-	stream *streamInfo         // nil for core
+	stream *streamInfo         // the configured stream; nil for core or none
+	routes *routes             // which stream captures a subject; nil for core
 
-	subs   driver.Set[driver.Subscription] // live subscriptions, drained by Close
-	closed atomic.Bool                     // Close began; read on every publish
-	close  driver.Once
+	subs    driver.Set[driver.Subscription] // live subscriptions, drained by Close
+	closing atomic.Bool                     // Close began: no new subscriptions
+	closed  atomic.Bool                     // subscriptions drained: publishes fail
+	close   driver.Once
+
+	liveMu sync.Mutex
+	live   map[endable]struct{} // the subscriptions of subs, to end them
+
+	groupsMu sync.Mutex
+	groups   map[string]*jsConsumer // each group's consumer, by stream and group
+
+	status     chan nats.Status // the connection's CLOSED events
+	statusDone sync.WaitGroup
+}
+
+// endable is a subscription that can end on its own (driver.Ender).
+type endable interface {
+	driver.Subscription
+	endWith(err error)
 }
 
 // Open connects as cfg says (or adopts cfg.Conn) and, for JetStream,
@@ -61,7 +80,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	c := &Conn{cfg: cfg, log: cfg.Logger}
+	c := &Conn{cfg: cfg, log: cfg.Logger, live: map[endable]struct{}{}, groups: map[string]*jsConsumer{}}
 	if cfg.Conn != nil {
 		c.nc = cfg.Conn
 	} else {
@@ -77,7 +96,52 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 			return nil, err
 		}
 	}
+	c.watchConnection()
 	return c, nil
+}
+
+// watchConnection ends every subscription when the connection closes for
+// good without Close (nats.go gave up reconnecting, or the user closed a
+// connection they passed in): their Done closes, and Err wraps
+// driver.ErrClosed and nats.ErrConnectionClosed.
+func (c *Conn) watchConnection() {
+	c.status = c.nc.StatusChanged(nats.CLOSED)
+	c.statusDone.Add(1)
+	go func() {
+		defer c.statusDone.Done()
+		for range c.status {
+			if c.closing.Load() {
+				continue // our own Close
+			}
+			err := fmt.Errorf("%w: the connection to NATS closed for good (last error: %v): %w",
+				driver.ErrClosed, c.nc.LastError(), nats.ErrConnectionClosed)
+			c.log.Error("natsbus: connection closed; every subscription ends", "error", err)
+			c.liveMu.Lock()
+			subs := slices.Collect(maps.Keys(c.live))
+			c.liveMu.Unlock()
+			for _, s := range subs {
+				s.endWith(err)
+			}
+		}
+	}()
+}
+
+// addSub registers a new subscription, or fails with driver.ErrClosed
+// once Close began.
+func (c *Conn) addSub(s endable) error {
+	return c.subs.Add(s, func() {
+		c.liveMu.Lock()
+		c.live[s] = struct{}{}
+		c.liveMu.Unlock()
+	})
+}
+
+// removeSub forgets a drained or ended subscription.
+func (c *Conn) removeSub(s endable) {
+	c.subs.Remove(s)
+	c.liveMu.Lock()
+	delete(c.live, s)
+	c.liveMu.Unlock()
 }
 
 func (c *Conn) dial() (*nats.Conn, error) {
@@ -170,11 +234,16 @@ func (c *Conn) isClosed() bool { return c.closed.Load() }
 
 // Close drains the subscriptions that remain, flushes buffered publishes
 // and closes the connection (unless the user passed it in, in which case
-// it is flushed and left open). Without a deadline on ctx it is bounded
-// by DrainTimeout. A second Close waits for the first (bounded by its own
-// ctx) and returns the first's result.
+// it is flushed and left open). New subscriptions are refused from the
+// moment Close begins; publishing works until every subscription has
+// drained, so handlers finishing during Close can still publish (a
+// dead-letter copy, a follow-up event). Close returns by ctx's deadline,
+// also with the server unreachable (every call on its path is bounded by
+// ctx); without a deadline on ctx it is bounded by DrainTimeout. A second
+// Close waits for the first (bounded by its own ctx) and returns the
+// first's result.
 func (c *Conn) Close(ctx context.Context) error {
-	c.closed.Store(true)
+	c.closing.Store(true)
 	return c.close.Do(ctx, "close", c.doClose)
 }
 
@@ -183,6 +252,7 @@ func (c *Conn) doClose(ctx context.Context) error {
 	defer cancel()
 	subs, _ := c.subs.Close()
 	err := driver.DrainAll(ctx, subs)
+	c.closed.Store(true)
 	if c.js != nil {
 		c.waitAsyncPublishes(ctx)
 	}
@@ -197,6 +267,8 @@ func (c *Conn) doClose(ctx context.Context) error {
 		c.js.CleanupPublisher()
 	}
 	c.closeNATS()
+	c.nc.RemoveStatusListener(c.status)
+	c.statusDone.Wait()
 	return err
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/bus/subject"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
 )
@@ -17,8 +18,17 @@ import (
 // reconnect. On JetStream, for subjects the stream captures, it returns
 // when the server has stored the message.
 func (c *Conn) Publish(ctx context.Context, m *driver.Message) error {
-	if c.js != nil && c.stream.captures(m.Subject) {
-		return c.jsPublish(ctx, m)
+	if err := checkLength(m.Subject); err != nil {
+		return err
+	}
+	if c.js != nil {
+		st, err := c.routes.streamFor(ctx, m.Subject)
+		if err != nil {
+			return err
+		}
+		if st != nil {
+			return c.jsPublish(ctx, st, m)
+		}
 	}
 	return c.corePublish(m)
 }
@@ -47,6 +57,18 @@ func (c *Conn) PublishBatch(ctx context.Context, ms []*driver.Message) error {
 	return errors.Join(append(errs, c.flush(ctx))...)
 }
 
+// checkLength refuses a subject over subject.MaxSubjectLen before it
+// reaches nats.go, whose Publish would return nil and then lose the
+// connection (the server closes it when a control line exceeds
+// max_control_line). Package bus validates subjects fully; this guards
+// callers of the driver that do not.
+func checkLength(s string) error {
+	if len(s) > subject.MaxSubjectLen {
+		return fmt.Errorf("natsbus: %w", subject.Validate(s))
+	}
+	return nil
+}
+
 // mapErr turns nats.go errors into the bus's sentinels, keeping the
 // original in the chain.
 func (c *Conn) mapErr(err error, m *driver.Message) error {
@@ -58,6 +80,8 @@ func (c *Conn) mapErr(err error, m *driver.Message) error {
 			driver.ErrPayloadTooLarge, len(m.Data)+headerSize(m.Header), m.Subject, c.nc.MaxPayload(), err)
 	case errors.Is(err, nats.ErrBadSubject):
 		return fmt.Errorf("%w: %q: %w", driver.ErrInvalidSubject, m.Subject, err)
+	case errors.Is(err, nats.ErrBadQueueName):
+		return fmt.Errorf("%w: group name: %w", driver.ErrInvalidSubject, err)
 	case errors.Is(err, nats.ErrConnectionClosed):
 		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
 	case errors.Is(err, nats.ErrBadHeaderMsg):
@@ -90,9 +114,14 @@ func (c *Conn) Request(ctx context.Context, m *driver.Message) (*driver.Message,
 	if c.isClosed() {
 		return nil, driver.ErrClosed
 	}
-	if c.js != nil && c.stream.captures(m.Subject) {
-		return nil, fmt.Errorf("%w: request to %q, a subject stream %q captures (JetStream would answer it with a store acknowledgement); use a request subject outside the stream",
-			driver.ErrNotSupported, m.Subject, c.stream.name)
+	if err := checkLength(m.Subject); err != nil {
+		return nil, err
+	}
+	if c.js != nil {
+		if st := c.routes.lookup(m.Subject); st != nil {
+			return nil, fmt.Errorf("%w: request to %q, a subject stream %q captures (JetStream would answer it with a store acknowledgement); use a request subject outside every stream",
+				driver.ErrNotSupported, m.Subject, st.name)
+		}
 	}
 	ctx, cancel := withDefaultTimeout(ctx, defaultRequestTimeout)
 	defer cancel()
@@ -110,30 +139,67 @@ func (c *Conn) Request(ctx context.Context, m *driver.Message) (*driver.Message,
 
 // Subscribe implements driver.Conn. Core NATS subscriptions are
 // at-most-once: a message is delivered once, with Attempt 1 and no Acker.
-// Concurrency N > 1 is N subscriptions in one queue group (the group, or a
+// Concurrency N is N subscriptions in one queue group (the group, or a
 // private one for a plain subscription), so each message still reaches the
-// subscription once. On JetStream, subjects inside the stream are consumed
-// from the stream (see the package documentation).
+// subscription once. A pattern or group that breaks
+// subject.ValidatePattern or subject.ValidateGroup is refused with
+// driver.ErrInvalidSubject. On JetStream, subjects inside the stream are
+// consumed from the stream (see the package documentation).
 func (c *Conn) Subscribe(ctx context.Context, o driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
+	if c.closing.Load() {
+		return nil, driver.ErrClosed
+	}
+	if err := checkSubscribe(o); err != nil {
+		return nil, err
+	}
 	if c.js != nil {
-		inside, err := c.stream.classify(o.Subject)
+		if o.DeadLetter != "" {
+			if _, err := c.routes.streamFor(ctx, o.DeadLetter); err != nil {
+				return nil, fmt.Errorf("natsbus: dead-letter subject of %q (a dead letter outside every stream is lost when nobody listens; declare it core to accept that): %w", o.Subject, err)
+			}
+		}
+		st, err := c.routes.classify(ctx, o.Subject)
 		if err != nil {
 			return nil, err
 		}
-		if inside {
-			return c.jsSubscribe(ctx, o, h)
+		if st != nil {
+			return c.jsSubscribe(ctx, st, o, h)
 		}
 	}
 	return c.coreSubscribe(o, h)
 }
 
+// checkSubscribe applies the subject and group rules every backend
+// shares, so that a bad pattern or group is ErrInvalidSubject here as on
+// mem, and never reaches the server.
+func checkSubscribe(o driver.SubscribeOptions) error {
+	if err := subject.ValidatePattern(o.Subject); err != nil {
+		return fmt.Errorf("natsbus: subscribe: %w", err)
+	}
+	if o.Group != "" {
+		if err := subject.ValidateGroup(o.Group); err != nil {
+			return fmt.Errorf("natsbus: subscribe to %q: %w", o.Subject, err)
+		}
+	}
+	return nil
+}
+
+// coreSubscribe subscribes in a queue group: the subscription's group, or
+// a private one ("_busway_<nuid>") for a plain subscription, also at
+// Concurrency 1. The server sends a request's no-responders notice to the
+// first plain (non-queue) subscription of the requesting connection that
+// matches the reply subject; as no bus subscription is plain, that is
+// always nats.go's own reply subscription, and a wildcard subscription
+// ("_INBOX.>", "*.*.*") on the same connection cannot swallow the notice
+// and leave the request waiting for its deadline.
 func (c *Conn) coreSubscribe(o driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
 	n := max(o.Concurrency, 1)
 	queue := o.Group
-	if queue == "" && n > 1 {
+	if queue == "" {
 		queue = "_busway_" + nuid.Next()
 	}
 	s := &coreSub{conn: c}
+	s.ending.init()
 	cb := func(msg *nats.Msg) {
 		if !s.gate.Enter() {
 			return // after a hard stop: dropped (at-most-once)
@@ -158,7 +224,7 @@ func (c *Conn) coreSubscribe(o driver.SubscribeOptions, h driver.Handler) (drive
 		s.unsubscribe()
 		return nil, c.mapErr(err, &driver.Message{Subject: o.Subject})
 	}
-	if err := c.subs.Add(s, nil); err != nil {
+	if err := c.addSub(s); err != nil {
 		s.unsubscribe()
 		return nil, err
 	}
@@ -166,12 +232,14 @@ func (c *Conn) coreSubscribe(o driver.SubscribeOptions, h driver.Handler) (drive
 }
 
 // coreSub is a core NATS subscription (one nats.Subscription per unit of
-// concurrency).
+// concurrency). It ends on its own when the connection closes for good
+// (driver.Ender).
 type coreSub struct {
 	conn  *Conn
 	subs  []*nats.Subscription
 	gate  driver.Gate // callbacks running
 	drain driver.Once
+	ending
 }
 
 // Drain stops intake, lets nats.go deliver what it already received, and
@@ -184,7 +252,8 @@ func (s *coreSub) Drain(ctx context.Context) error {
 }
 
 func (s *coreSub) doDrain(ctx context.Context) error {
-	defer s.conn.subs.Remove(s)
+	defer s.finish(nil)
+	defer s.conn.removeSub(s)
 	closed := make([]<-chan nats.SubStatus, len(s.subs))
 	for i, ns := range s.subs {
 		closed[i] = ns.StatusChanged(nats.SubscriptionClosed)
@@ -206,6 +275,20 @@ func (s *coreSub) doDrain(ctx context.Context) error {
 	}
 	s.gate.CloseAndWait()
 	return nil
+}
+
+// endWith ends the subscription on its own: the connection closed for
+// good. Its nats.go subscriptions are gone with the connection.
+func (s *coreSub) endWith(err error) {
+	if !s.finish(err) {
+		return
+	}
+	s.conn.log.Error("natsbus: subscription ended", "subject", s.subs[0].Subject, "error", err)
+	s.unsubscribe()
+	go func() {
+		s.gate.CloseAndWait()
+		s.conn.removeSub(s)
+	}()
 }
 
 func (s *coreSub) unsubscribe() {

@@ -25,6 +25,14 @@
 // the reconnect. Queue groups give competing consumers; request/reply is
 // native (the reply goes to the requester's inbox).
 //
+// Core subscriptions are queue subscriptions: in the group's queue group,
+// or, for a plain subscription, in a private one ("_busway_<nuid>"). The
+// server sends a request's no-responders notice to the first plain
+// subscription of the requesting connection that matches the reply
+// subject, so a plain wildcard subscription ("_INBOX.>", "*.*.*") on the
+// requesting bus would swallow it and leave the request waiting for its
+// deadline; with none, the notice always reaches the request.
+//
 // JetStream is at-least-once with deduplication. Publish returns when the
 // stream has stored the message (on a quorum of replicas); the event's
 // dedup id (driver.DedupID of its source and id) is sent as Nats-Msg-Id, so a
@@ -38,33 +46,168 @@
 // AckWait. A handler that runs long is kept alive with InProgress every
 // AckWait/3, so it is not redelivered while still running.
 //
-// # Subjects inside and outside the stream
+// # Streams, and subjects outside them
 //
-// A jetstream:// connection is bound to one stream. Publishing to a subject
-// the stream captures is a JetStream publish; subscribing to a pattern
-// inside the stream's subjects creates a consumer. Subjects outside the
-// stream use core NATS on the same connection: that is how request/reply
-// works on a JetStream bus (a request to a stream subject would be answered
-// by JetStream's own store acknowledgement, so it is refused with
-// bus.ErrNotSupported). A subscription pattern partly inside the stream
-// (say ">" on a stream of "orders.>") is refused with bus.ErrInvalidSubject.
+// A jetstream:// connection uses every stream of the account: a publish
+// goes to the stream that captures its subject (the server allows one),
+// and a subscription to a pattern inside a stream's subjects is a consumer
+// of that stream. stream=NAME (with subjects=) names a stream to create
+// when missing and verify when present; it is optional. The connection
+// lists the streams at Open and again (at most once a second) when a
+// subject finds none, so a stream created later is found.
 //
-// The same goes for dead-letter subjects: put them inside the stream (say
+// A subject no stream captures is an error (ErrNoStream) at Publish,
+// PublishBatch and Subscribe, unless it is declared core with
+// core=rpc.>,pricing.* (JetStreamConfig.CoreSubjects): on a JetStream bus
+// a message to such a subject would go out as core NATS and be lost when
+// nobody listens, so a typo fails instead of vanishing. Declared core
+// subjects use core NATS on the same connection: that is how
+// request/reply works on a JetStream bus (a request to a stream subject
+// would be answered by JetStream's own store acknowledgement, so it is
+// refused with bus.ErrNotSupported). Requests may go to any subject
+// outside the streams, and replies (_INBOX.>) are always core. A
+// subscription pattern partly inside a stream (say ">" beside a stream
+// of "orders.>") is refused with bus.ErrInvalidSubject.
+//
+// The same goes for dead-letter subjects: put them inside a stream (say
 // subjects=orders.>,dead.orders) so that a dead-letter copy is stored
-// before its original is acked. A dead-letter subject outside the stream
-// is a core NATS publish: at-most-once, lost if nobody subscribes to it at
-// that moment, while the original is acked all the same.
+// before its original is acked. A dead-letter subject outside every
+// stream is refused at Subscribe unless declared core, which accepts
+// that dead letters are at-most-once (lost if nobody subscribes at that
+// moment, while the original is acked all the same).
+//
+// # Limits
+//
+// Subjects and patterns are at most subject.MaxSubjectLen bytes and group
+// names at most subject.MaxGroupLen (bus.ErrInvalidSubject otherwise,
+// from package bus and from this driver): a control line over the
+// server's max_control_line (4096 bytes by default) is not refused by
+// nats.go but makes the server close the connection. Headers NATS
+// interprets (Status, Description, Nats-*) are refused by package bus as
+// user headers (bus.IsReservedHeader).
+//
+// A message's size is its header block (as nats.go writes it) plus its
+// body, against the server's max_payload (1 MiB by default;
+// bus.ErrPayloadTooLarge with nats.ErrMaxPayload beyond it): the same
+// count as mem's. On JetStream every publish also carries the backend's
+// Nats-Msg-Id (47 bytes) and Nats-Expected-Stream (24 bytes plus the
+// stream name) headers, which count too, and the server refuses a header
+// block over 65535 bytes (*jetstream.APIError, error code 10097).
 //
 // # Consumers
 //
-// A group subscription's consumer is durable and named
-// ConsumerName(group, subject): the group, "-", and a hash of group and
-// subject. Reopening the same group on the same subject resumes where the
-// group left off (its start position and sequence are kept; AckWait,
-// MaxDeliver and MaxAckPending are updated to the configured values). A
-// plain (non-group) subscription gets an ephemeral consumer that Drain
-// deletes; if the process dies first, the server removes it after
-// InactiveThreshold. Concurrency N runs N pull loops on the consumer.
+// A group has one durable consumer per stream, named ConsumerName(group)
+// (the group, "-", and a hash of the group) and described
+// `busway group "G"`. Its filter subjects are the union of the patterns
+// the group subscribes to, reduced (a pattern contained in another is
+// dropped): a message is delivered once per group whatever patterns match
+// it, as on mem and core NATS. Subscriptions of one group in one process
+// (a Router with two routes in group "billing") share the consumer; each
+// runs its own Concurrency pull loops on it, and a message a loop receives
+// goes to the subscription of the process whose pattern matches its
+// subject. Reopening a group resumes where it left off; AckWait,
+// MaxDeliver and MaxAckPending are updated to the configured values.
+//
+// Patterns only ever widen the filter, in place: when a subscription adds
+// a pattern, the consumer keeps its position, and the messages of the
+// added pattern stored since the process started (as a redeploy finds
+// them: published while no instance ran) are delivered too (the consumer
+// is recreated at the first of them once everything before it is
+// settled, or at its ack floor + 1; messages in flight at that moment may
+// be delivered again). The bus never narrows a filter by itself: an old
+// instance restarting must not drop a pattern a newer one added. To narrow
+// it, an operator edits the consumer (nats consumer edit) or deletes it
+// (it is recreated on the next subscribe, starting as configured). A
+// message of a pattern no subscription of the receiving process matches
+// (another instance widened the group; this one drained that route) is
+// handed back after 1s and logged at Warn, once a minute per subject; its
+// deliveries count, and the MaxDeliver backstop ends it if nobody takes
+// it. Two patterns of one group that overlap without one containing the
+// other (a.*.c and a.b.*) are refused at Subscribe with
+// bus.ErrNotSupported naming both: the server refuses overlapping filter
+// subjects. Servers before 2.10 have no consumers with several filter
+// subjects: there a group whose reduced union is one pattern works, and
+// one that needs several is refused with bus.ErrNotSupported naming the
+// server version and the subjects (and a widened single filter is applied
+// by recreating the consumer, since 2.9 keeps delivering on the old one).
+// Two processes that widen one group with different patterns at the same
+// moment can overwrite each other's update (the API has no compare and
+// set); restarting either repairs it.
+//
+// Consumers made by earlier versions (one per group and subject, named
+// "<group>-<hash of group and subject>", described `busway group "G" on
+// "S"`) are not used any more: when a group's consumer does not exist yet
+// and such consumers of the group are in the stream, the new one starts
+// after the lowest of their ack floors, and an Info log names them.
+// Delete them once no old instance runs.
+//
+// A plain (non-group) subscription gets its own ephemeral consumer,
+// described `busway subscription on "P"`, that Drain deletes; if the
+// process dies first, the server removes it after InactiveThreshold.
+//
+// # When a consumer disappears
+//
+// Subscriptions implement driver.Ender (bus.Subscription.Done and Err).
+// When a consumer is deleted under a running subscription (by an operator,
+// by InactiveThreshold after a partition, with its stream), a group's
+// consumer is recreated with the group's filter, starting at the lowest
+// stream sequence this process had delivered and not yet acked or
+// terminated (handed-back messages included), or after the last it
+// delivered: messages published meanwhile are not lost, messages in flight
+// may come again; a Warn log says so. If the stream was recreated, the new
+// consumer starts at the stream's beginning. When the consumer cannot be
+// recreated (the stream is gone, no permission) the subscription ends:
+// Done closes, Err wraps ErrConsumerDeleted and the cause, and it is
+// logged at Error. A plain subscription's consumer is never recreated (its
+// position is gone): the subscription ends the same way. When the
+// connection closes for good (reconnect attempts exhausted, or a
+// connection the user passed in was closed), every subscription, core and
+// JetStream, ends with an error wrapping bus.ErrClosed and
+// nats.ErrConnectionClosed.
+//
+// # Every message ends
+//
+// The server's delivery count is the attempt (Message.Attempt): a delivery
+// that never reached a handler counts too (pulled into a process that was
+// killed, handed back at a shutdown, handed back because no subscription
+// of the process matched). Each consumer gets a server-side backstop,
+// MaxDeliver = MaxAttempts + 1 (the largest over the group's subscriptions
+// in the process, unlimited when one has no limit; or the configured
+// max_deliver, which must not be below any subscription's MaxAttempts:
+// Subscribe fails with bus.ErrNotSupported naming both numbers). The extra
+// delivery leaves room for one hand-back on the last attempt. When the
+// server stops redelivering a message, the bus hears it from the
+// consumer's max-deliveries advisory
+// ($JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.<consumer>; the
+// connection needs permission to subscribe to it), fetches the message by
+// stream sequence and hands it to the subscription as an Exhausted
+// delivery: the bus dead-letters it (or logs it) without running the
+// handler. That also ends messages nats.go never hands over: an empty
+// body with a Status header, which anyone can publish into a stream, is
+// taken for a status message and left unacked. The processes of a group
+// share the advisory in a queue group, so one of them handles each. A
+// message that left the stream (limits) before it could be fetched is
+// logged at Error with its sequence; an advisory sent while no process of
+// the group runs is lost (core NATS), and its message stays unsettled.
+//
+// Publish errors the bus must not retry map to sentinels: a header block
+// over JetStream's 64 KiB limit (API error 10097) and a message over
+// max_msg_size are bus.ErrPayloadTooLarge; a header name nats.go refuses
+// to send is bus.ErrInvalidHeader.
+//
+// # Shutdown
+//
+// Close refuses new subscriptions at once, drains the rest, and keeps
+// publishing working until they have drained (handlers finishing during
+// Close can publish). It returns by ctx's deadline, also with the server
+// unreachable: every call on its path (consumer deletion, flush, waiting
+// for publish acks) is bounded by ctx, or by DrainTimeout without a
+// deadline. At a hard stop (ctx ends during a drain) the handlers' context
+// is cancelled, and what is handed back goes back spread over time, not at
+// once: the messages the bus hands back, and those nats.go still hands
+// over from its pull buffer (without running a handler), are Nak'd with a
+// random delay below min(AckWait, 5s). A plain subscription's consumer is
+// then deleted without waiting for the answer.
 //
 // Settings applied by default, and why:
 //
@@ -72,10 +215,10 @@
 //	                handler; never before, never in bulk
 //	AckWait         30s: how soon a crashed consumer's messages come back;
 //	                long handlers are covered by InProgress heartbeats
-//	MaxDeliver      unlimited: the bus counts attempts (Message.Attempt is
-//	                the server's delivery count) and dead-letters at
-//	                MaxAttempts; a server-side cap would drop the message
-//	                from delivery without a dead-letter copy
+//	MaxDeliver      MaxAttempts + 1: the bus counts attempts and
+//	                dead-letters at MaxAttempts; the server's cap is a
+//	                backstop whose advisory the bus turns into a
+//	                dead letter (see "Every message ends")
 //	MaxAckPending   1000 (the server's default): bounds messages in flight
 //	DeliverPolicy   new: a new group starts with messages published after
 //	                it was created (start=all|seq:N|time:T for replays)
@@ -115,8 +258,9 @@
 //
 // jetstream:// only:
 //
-//	stream=NAME             the stream (required)
+//	stream=NAME             a stream to create or verify (optional)
 //	subjects=a.>,b.*        its subjects (required to create it)
+//	core=rpc.>,pricing.*    patterns that are core NATS (see above)
 //	storage=file|memory     (file)
 //	replicas=N              (1)
 //	retention=limits|interest|workqueue (limits)
@@ -124,7 +268,8 @@
 //	duplicates=D            dedup window (2m)
 //	create=BOOL             create the stream when missing (true)
 //	ack_wait=D              (30s)
-//	max_deliver=N           (unlimited)
+//	max_deliver=N           cap on deliveries, at least MaxAttempts
+//	                        (MaxAttempts + 1)
 //	max_ack_pending=N       (1000)
 //	inactive_threshold=D    ephemeral consumer cleanup after a crash (5m)
 //	pull_max_messages=N     messages per pull request (500); keep
@@ -153,7 +298,7 @@
 //
 //	**nats.Conn            the connection, core or JetStream
 //	*jetstream.JetStream   the JetStream context (jetstream:// only)
-//	*jetstream.Stream      the bus's stream (jetstream:// only)
+//	*jetstream.Stream      the stream named by stream= (jetstream:// only)
 //
 // Message.As reaches, in a handler, the native message a delivery came as:
 //
@@ -191,4 +336,7 @@
 //   - From Open: nats.ErrAuthorization and the other connect errors,
 //     jetstream.ErrJetStreamNotEnabled, and this package's
 //     ErrStreamConflict, ErrStreamNotFound and ErrCredentialsInURL.
+//   - From a subscription's Err: ErrConsumerDeleted (with the API error,
+//     such as jetstream.ErrStreamNotFound), or bus.ErrClosed with
+//     nats.ErrConnectionClosed.
 package natsbus

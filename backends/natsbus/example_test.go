@@ -60,8 +60,8 @@ func ExampleOpen() {
 	}
 	m := <-dead
 	fmt.Println(string(m.Event.Data), m.Header.Get(bus.DeadLetterSubjectHeader), m.Header.Get(bus.DeadLetterReasonHeader))
-	fmt.Println("billing's consumer:", natsbus.ConsumerName("billing", "orders.created"))
+	fmt.Println("billing's consumer:", natsbus.ConsumerName("billing"))
 	// Output:
 	// {"id":7} orders.created unknown customer
-	// billing's consumer: billing-1447bab7
+	// billing's consumer: billing-417000dc
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/busway/busway/backends/natsbus/embedded"
 	"github.com/busway/busway/bus"
 	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/internal/syncbuf"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
@@ -50,6 +52,12 @@ func jsTestStream(name string, subjects ...string) *natsbus.JetStreamConfig {
 	}
 }
 
+// withCore declares core subjects on js.
+func withCore(js *natsbus.JetStreamConfig, patterns ...string) *natsbus.JetStreamConfig {
+	js.CoreSubjects = append(js.CoreSubjects, patterns...)
+	return js
+}
+
 // open opens a bus on the test's server with js, closed in t.Cleanup.
 func (e *jsTestEnv) open(t *testing.T, js *natsbus.JetStreamConfig) *bus.Bus {
 	t.Helper()
@@ -60,10 +68,10 @@ func (e *jsTestEnv) open(t *testing.T, js *natsbus.JetStreamConfig) *bus.Bus {
 // close it themselves check that Close's result; the cleanup's is logged.
 func (e *jsTestEnv) openConfig(t *testing.T, cfg natsbus.Config) *bus.Bus {
 	t.Helper()
-	cfg.Logger = quiet
+	cfg.Logger = failureLog(t)
 	c, err := natsbus.Open(t.Context(), cfg)
 	require.NoError(t, err)
-	b := bus.New(c, bus.Logger(quiet))
+	b := bus.New(c, bus.Logger(cfg.Logger))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), jsTestTimeout)
 		defer cancel()
@@ -137,6 +145,17 @@ func (e *jsTestEnv) settled(t *testing.T, stream, name string, seq uint64) *jets
 	return ci
 }
 
+// failureLog is a debug logger whose output the test prints if it fails.
+func failureLog(t testing.TB) *slog.Logger {
+	var buf syncbuf.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("backend log:\n%s", buf.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
 // jsTestWait polls cond until it holds, failing t after jsTestTimeout.
 func jsTestWait(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -200,7 +219,7 @@ func TestJetStreamSlowHandlerKeptAliveByInProgress(t *testing.T) {
 	})
 	close(release)
 
-	ci := e.settled(t, "SLOW", natsbus.ConsumerName("slow", "slow.>"), 1)
+	ci := e.settled(t, "SLOW", natsbus.ConsumerName("slow"), 1)
 	assert.EqualValues(t, 1, ci.Delivered.Consumer, "deliveries: the message was redelivered while its handler ran")
 	assert.Zero(t, ci.NumRedelivered)
 	assert.EqualValues(t, 1, calls.Load(), "handler calls")
@@ -251,7 +270,7 @@ func TestJetStreamUndecodableMessageDeadLettered(t *testing.T) {
 		ack, err := e.js.PublishMsg(t.Context(), raw("und.in"))
 		require.NoError(t, err)
 
-		ci := e.settled(t, "UND", natsbus.ConsumerName("g", "und.in"), ack.Sequence)
+		ci := e.settled(t, "UND", natsbus.ConsumerName("g"), ack.Sequence)
 		assert.EqualValues(t, 1, ci.Delivered.Consumer, "deliveries")
 		// Acked, so the copy must already be stored: never an ack without it.
 		dl := e.lastMsg(t, "UND", "und.dead")
@@ -283,7 +302,7 @@ func TestJetStreamUndecodableMessageDeadLettered(t *testing.T) {
 			Reason    string `json:"reason"`
 		}
 		require.NoError(t, json.Unmarshal(jsTestRecv(t, adv, "the terminated advisory").Data, &a))
-		name := natsbus.ConsumerName("g2", "und.bare")
+		name := natsbus.ConsumerName("g2")
 		assert.Equal(t, name, a.Consumer)
 		assert.Equal(t, ack.Sequence, a.StreamSeq)
 		assert.Contains(t, a.Reason, "malformed")
@@ -310,7 +329,7 @@ func TestJetStreamDeduplicatesByEventID(t *testing.T) {
 	fail := bus.HandlerFunc(func(context.Context, *bus.Message) error { return bus.Permanent(errors.New("no")) })
 	_, err := b.Subscribe(t.Context(), "dedup.in", fail, bus.Group("g"), bus.DeadLetter("dedup.dead"))
 	require.NoError(t, err)
-	e.settled(t, "DEDUP", natsbus.ConsumerName("g", "dedup.in"), 1)
+	e.settled(t, "DEDUP", natsbus.ConsumerName("g"), 1)
 	dl := e.lastMsg(t, "DEDUP", "dedup.dead")
 	require.NotNil(t, dl, "the dead-letter copy was dropped as a duplicate")
 	assert.NotEqual(t, driver.DedupID(m.Event.Source, m.Event.ID), dl.Header.Get(jetstream.MsgIDHeader), "the copy has its own dedup id")
@@ -337,7 +356,7 @@ func TestJetStreamRedeliveryBackoffUsesNakWithDelay(t *testing.T) {
 	for want := 1; want <= 3; want++ {
 		assert.Equal(t, want, jsTestRecv(t, attempts, "an attempt"))
 	}
-	e.settled(t, "BACK", natsbus.ConsumerName("g", "back.in"), 1)
+	e.settled(t, "BACK", natsbus.ConsumerName("g"), 1)
 	var settles []string
 	jsTestWait(t, "the ack to be seen", func() bool {
 		settles = settles[:0]
@@ -355,7 +374,7 @@ func TestJetStreamRedeliveryBackoffUsesNakWithDelay(t *testing.T) {
 
 func TestJetStreamSubjectsInsideOutsideAndAcrossTheStream(t *testing.T) {
 	e := jsTestStart(t)
-	b := e.open(t, jsTestStream("PART", "part.>"))
+	b := e.open(t, withCore(jsTestStream("PART", "part.>"), "rpc.>"))
 	noop := bus.HandlerFunc(func(context.Context, *bus.Message) error { return nil })
 	for _, p := range []string{">", "*.x", "*.>"} {
 		_, err := b.Subscribe(t.Context(), p, noop)

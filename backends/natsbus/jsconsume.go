@@ -4,212 +4,194 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"strings"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/busway/busway/bus/driver"
+	"github.com/busway/busway/bus/subject"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nuid"
 )
-
-// ConsumerName is the durable consumer name the backend uses for a group
-// subscribed to subject: the group with characters a consumer name cannot
-// hold replaced by "_", a "-", and 8 hex digits hashing group and subject
-// (so two groups, or one group on two subjects, never share a consumer).
-// Operators can use it to find a group's consumer ("nats consumer info").
-func ConsumerName(group, subject string) string {
-	h := fnv.New32a()
-	h.Write([]byte(group))
-	h.Write([]byte{0})
-	h.Write([]byte(subject))
-	clean := strings.Map(func(r rune) rune {
-		if r <= ' ' || r == '.' || r == '*' || r == '>' || r == '/' || r == '\\' || r > '~' {
-			return '_'
-		}
-		return r
-	}, group)
-	return fmt.Sprintf("%s-%08x", clean, h.Sum32())
-}
-
-// consumerConfig is the consumer a subscription creates (or updates).
-func (c *Conn) consumerConfig(o driver.SubscribeOptions) jetstream.ConsumerConfig {
-	jc := c.cfg.JetStream
-	cc := jetstream.ConsumerConfig{
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       jc.AckWait,
-		MaxDeliver:    jc.MaxDeliver,
-		MaxAckPending: jc.MaxAckPending,
-	}
-	if cc.MaxDeliver <= 0 {
-		cc.MaxDeliver = -1
-	}
-	if literalWildcard(o.Subject) {
-		// nats.go's check on FilterSubject rejects a '>' that is not a
-		// whole token; the server takes the plural form (2.10+).
-		cc.FilterSubjects = []string{o.Subject}
-	} else {
-		cc.FilterSubject = o.Subject
-	}
-	switch jc.Start {
-	case StartNew:
-		cc.DeliverPolicy = jetstream.DeliverNewPolicy
-	case StartAll:
-		cc.DeliverPolicy = jetstream.DeliverAllPolicy
-	case StartAtSequence:
-		cc.DeliverPolicy, cc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, jc.StartSequence
-	case StartAtTime:
-		t := jc.StartTime
-		cc.DeliverPolicy, cc.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
-	}
-	if o.Group != "" {
-		cc.Durable = ConsumerName(o.Group, o.Subject)
-		cc.Description = fmt.Sprintf("busway group %q on %q", o.Group, o.Subject)
-	} else {
-		cc.InactiveThreshold = jc.InactiveThreshold
-		cc.Description = fmt.Sprintf("busway subscription on %q", o.Subject)
-	}
-	return cc
-}
-
-// literalWildcard reports whether subject has a '*' or '>' inside a longer
-// token (a literal character there, not a wildcard).
-func literalWildcard(subject string) bool {
-	for t := range strings.SplitSeq(subject, ".") {
-		if len(t) > 1 && strings.ContainsAny(t, "*>") {
-			return true
-		}
-	}
-	return false
-}
-
-// consumer creates the subscription's consumer. An existing durable keeps
-// its position: only its mutable settings are updated.
-func (c *Conn) consumer(ctx context.Context, o driver.SubscribeOptions) (jetstream.Consumer, error) {
-	if literalWildcard(o.Subject) && !c.serverAtLeast(2, 10, 0) {
-		// 2.9 ignores FilterSubjects: it would make a consumer of the whole
-		// stream, and leave it there.
-		return nil, fmt.Errorf("%w: a JetStream subscription to %q (a '*' or '>' inside a token) needs nats-server 2.10+ (connected to %s)",
-			driver.ErrNotSupported, o.Subject, c.nc.ConnectedServerVersion())
-	}
-	cc := c.consumerConfig(o)
-	if cc.Durable == "" {
-		// Named here, so that a retry after an unanswered create finds
-		// the same consumer instead of making a second one.
-		cc.Name = nuid.Next()
-		return apiRetry(ctx, func(ctx context.Context) (jetstream.Consumer, error) {
-			return c.js.CreateConsumer(ctx, c.stream.name, cc)
-		})
-	}
-	return apiRetry(ctx, func(ctx context.Context) (jetstream.Consumer, error) {
-		if have, err := c.js.Consumer(ctx, c.stream.name, cc.Durable); err == nil {
-			cc := cc
-			old := have.CachedInfo().Config
-			cc.DeliverPolicy, cc.OptStartSeq, cc.OptStartTime = old.DeliverPolicy, old.OptStartSeq, old.OptStartTime
-			return c.js.UpdateConsumer(ctx, c.stream.name, cc)
-		} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
-			return nil, err
-		}
-		return c.js.CreateOrUpdateConsumer(ctx, c.stream.name, cc)
-	})
-}
 
 // pullExpiry is how long each pull request lives; nats.go's idle
 // heartbeat is half of it, and a loop that misses two heartbeats pulls
 // again.
 const pullExpiry = 5 * time.Second
 
-// jsSubscribe consumes the stream: a durable consumer per group, an
+// maxHandBackDelay bounds the random delay of a message handed back at a
+// hard stop (and by AckWait).
+const maxHandBackDelay = 5 * time.Second
+
+// jsSubscribe consumes the stream: a group's subscriptions share the
+// group's durable consumer (see jsConsumer), a plain subscription gets an
 // ephemeral one (deleted on Drain, and by the server InactiveThreshold
-// after a crash) per plain subscription. Concurrency N is N pull loops on
-// the consumer. Each message is acked only after the bus settled it.
-func (c *Conn) jsSubscribe(ctx context.Context, o driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
-	if c.isClosed() {
+// after a crash). Concurrency N is N pull loops on the consumer. Each
+// message is acked only after the bus settled it.
+func (c *Conn) jsSubscribe(ctx context.Context, st *streamInfo, o driver.SubscribeOptions, h driver.Handler) (driver.Subscription, error) {
+	if c.closing.Load() {
 		return nil, driver.ErrClosed
 	}
-	cons, err := c.consumer(ctx, o)
+	if err := c.checkMaxDeliver(o); err != nil {
+		return nil, err
+	}
+	owner := c.consumerFor(st, o.Group)
+	s, err := owner.join(ctx, o, h)
 	if err != nil {
-		return nil, fmt.Errorf("natsbus: consumer for %q in stream %q: %w", o.Subject, c.stream.name, err)
-	}
-	n := max(o.Concurrency, 1)
-	s := &jsSub{conn: c, cons: cons, subject: o.Subject, durable: o.Group != "", slots: make([]slot, n)}
-	s.heartbeat = make(chan struct{})
-	s.hbDone.Add(1)
-	go s.keepAlive(c.cfg.JetStream.AckWait)
-	for i := range n {
-		cc, err := cons.Consume(s.handler(&s.slots[i], h),
-			jetstream.PullMaxMessages(c.cfg.JetStream.PullMaxMessages),
-			// Pull requests expire (and idle heartbeats come) often, so a
-			// loop whose pull was lost (a consumer leader change, nats.go's
-			// missing-heartbeat stall) pulls again within seconds, not 30.
-			jetstream.PullExpiry(pullExpiry),
-			jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-				c.log.Warn("natsbus: consume", "stream", c.stream.name, "subject", o.Subject, "error", err)
-			}))
-		if err != nil {
-			s.stop()
-			return nil, fmt.Errorf("natsbus: consume %q: %w", o.Subject, err)
+		if len(owner.members) == 0 && !owner.closed {
+			owner.closeLocked(ctx)
 		}
-		s.consumes = append(s.consumes, cc)
+		owner.mu.Unlock()
+		return nil, fmt.Errorf("natsbus: consumer for %q in stream %q: %w", o.Subject, st.name, err)
 	}
-	if err := c.subs.Add(s, nil); err != nil {
-		s.stop()
+	owner.mu.Unlock()
+	if err := c.addSub(s); err != nil {
+		_ = s.Drain(ctx)
 		return nil, err
 	}
 	return s, nil
 }
 
-// jsSub is a JetStream subscription.
+// jsSub is a JetStream subscription: pull loops on its consumer, which
+// it may share with the other subscriptions of its group.
 type jsSub struct {
-	conn      *Conn
-	cons      jetstream.Consumer
-	subject   string
-	durable   bool
-	consumes  []jetstream.ConsumeContext
-	slots     []slot        // one per pull loop: the message its handler runs
+	conn    *Conn
+	owner   *jsConsumer
+	pattern string
+	opts    driver.SubscribeOptions
+	h       driver.Handler
+
+	mu       sync.Mutex // guards loops and stopped
+	loops    []*pullLoop
+	stopped  bool // no loop may be started any more
+	gate     driver.Gate
+	stopping atomic.Bool // Drain began: hand-backs are spread over time
+	handBack atomic.Bool // hard stop: what still arrives is handed back unhandled
+
 	heartbeat chan struct{} // closed to stop keepAlive
 	hbDone    sync.WaitGroup
-	gate      driver.Gate // handlers running
 	drain     driver.Once
+	teardown  sync.Once
+	ending
 }
 
-// slot holds the message a pull loop's handler is running, for the
-// InProgress heartbeat. Each loop runs one handler at a time.
-type slot struct {
+// pullLoop is one Consume on the consumer, running one handler at a time.
+type pullLoop struct {
+	cc       jetstream.ConsumeContext
+	terminal atomic.Bool // nats.go ended it (consumer deleted, bad request)
+	// cur is the message the loop's handler runs, for the InProgress
+	// heartbeat.
 	cur atomic.Pointer[delivery]
 }
 
-// delivery is one delivered message: the driver message and its acker in
-// one allocation.
-type delivery struct {
-	dm  driver.Message
-	msg jetstream.Msg
-	sub *jsSub
-	// mu orders the heartbeat's InProgress against settlement, so that no
-	// InProgress follows the ack or nak (which would reset the server's
-	// redelivery timer of a NakWithDelay).
-	mu      sync.Mutex
-	settled bool
+func newJSSub(o *jsConsumer, opts driver.SubscribeOptions, h driver.Handler) *jsSub {
+	s := &jsSub{conn: o.conn, owner: o, pattern: opts.Subject, opts: opts, h: h, heartbeat: make(chan struct{})}
+	s.ending.init()
+	return s
 }
 
-func (s *jsSub) handler(sl *slot, h driver.Handler) jetstream.MessageHandler {
+// start runs Concurrency pull loops on cons and the heartbeat.
+func (s *jsSub) start(cons jetstream.Consumer) error {
+	s.hbDone.Add(1)
+	go s.keepAlive(s.conn.cfg.JetStream.AckWait)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range max(s.opts.Concurrency, 1) {
+		l := &pullLoop{}
+		if err := s.consume(cons, l); err != nil {
+			return fmt.Errorf("natsbus: consume %q: %w", s.pattern, err)
+		}
+		s.loops = append(s.loops, l)
+	}
+	return nil
+}
+
+// consume (re)starts loop l on cons; s.mu is held.
+func (s *jsSub) consume(cons jetstream.Consumer, l *pullLoop) error {
+	cc, err := cons.Consume(s.onMsg(l),
+		jetstream.PullMaxMessages(s.conn.cfg.JetStream.PullMaxMessages),
+		// Pull requests expire (and idle heartbeats come) often, so a
+		// loop whose pull was lost (a consumer leader change, nats.go's
+		// missing-heartbeat stall) pulls again within seconds, not 30.
+		jetstream.PullExpiry(pullExpiry),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) { s.onConsumeErr(l, err) }))
+	if err != nil {
+		return err
+	}
+	l.cc = cc
+	l.terminal.Store(false)
+	return nil
+}
+
+// onConsumeErr watches nats.go's reports on a loop: a deleted or unknown
+// consumer, or missing heartbeats, wake the consumer's watcher, which
+// checks the consumer and recreates it (or ends the subscription).
+func (s *jsSub) onConsumeErr(l *pullLoop, err error) {
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrBadRequest):
+		l.terminal.Store(true) // nats.go stops the loop after this call
+		s.owner.kick()
+	case errors.Is(err, jetstream.ErrNoHeartbeat), errors.Is(err, nats.ErrNoResponders),
+		errors.Is(err, jetstream.ErrConsumerNotFound):
+		s.owner.kick()
+	}
+	if !s.stopping.Load() {
+		s.conn.log.Warn("natsbus: consume", "stream", s.owner.stream.name, "consumer", s.owner.name, "subject", s.pattern, "error", err)
+	}
+}
+
+// onMsg is loop l's callback. A message of a shared consumer goes to the
+// member of this process whose pattern matches its subject.
+func (s *jsSub) onMsg(l *pullLoop) jetstream.MessageHandler {
 	return func(msg jetstream.Msg) {
-		if !s.gate.Enter() {
-			return // after a hard stop: left unacked, redelivered after AckWait
+		if s.handBack.Load() || !s.gate.Enter() {
+			s.handBackUnhandled(msg)
+			return
 		}
 		defer s.gate.Leave()
-		d := &delivery{msg: msg, sub: s}
-		attempt := 0
-		if meta, err := msg.Metadata(); err == nil {
-			attempt = int(meta.NumDelivered)
+		to := s
+		if s.owner.shared() && !subject.Match(s.pattern, msg.Subject()) {
+			if to = s.owner.route(msg.Subject(), s); to == nil {
+				s.owner.unmatched(msg)
+				return
+			}
+			defer to.gate.Leave()
 		}
-		d.dm = driver.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data(), Attempt: attempt, Acker: d, Native: msg}
-		sl.cur.Store(d)
-		h(&d.dm)
-		sl.cur.Store(nil)
+		to.deliver(l, msg)
 	}
+}
+
+// handBackUnhandled returns a message that arrives after a hard stop
+// (nats.go still hands over what its pull buffer holds) without running
+// a handler, after a random delay: spread over time, not all at once.
+func (s *jsSub) handBackUnhandled(msg jetstream.Msg) {
+	if s.handBack.Load() {
+		if err := msg.NakWithDelay(s.spread()); err != nil {
+			s.conn.log.Debug("natsbus: hand back at a hard stop (redelivered after AckWait)", "subject", msg.Subject(), "error", err)
+		}
+	}
+	// Otherwise the subscription ended: left unacked, redelivered after
+	// AckWait.
+}
+
+// spread is a random delay below min(AckWait, 5s).
+func (s *jsSub) spread() time.Duration {
+	return rand.N(min(s.conn.cfg.JetStream.AckWait, maxHandBackDelay))
+}
+
+// deliver runs s's handler on msg, received by loop l.
+func (s *jsSub) deliver(l *pullLoop, msg jetstream.Msg) {
+	d := &delivery{msg: msg, sub: s}
+	attempt := 0
+	if meta, err := msg.Metadata(); err == nil {
+		attempt, d.seq = int(meta.NumDelivered), meta.Sequence.Stream
+		s.owner.track.delivered(d.seq)
+	}
+	d.dm = driver.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data(), Attempt: attempt, Acker: d, Native: msg}
+	l.cur.Store(d)
+	s.h(&d.dm)
+	l.cur.CompareAndSwap(d, nil)
 }
 
 // keepAlive sends InProgress, every third of AckWait, for every message a
@@ -217,8 +199,7 @@ func (s *jsSub) handler(sl *slot, h driver.Handler) jetstream.MessageHandler {
 // handler is still working on it.
 func (s *jsSub) keepAlive(ackWait time.Duration) {
 	defer s.hbDone.Done()
-	every := max(ackWait/3, 10*time.Millisecond)
-	t := time.NewTicker(every)
+	t := time.NewTicker(max(ackWait/3, 10*time.Millisecond))
 	defer t.Stop()
 	for {
 		select {
@@ -228,8 +209,11 @@ func (s *jsSub) keepAlive(ackWait time.Duration) {
 			// Every message a handler runs, however recently it started:
 			// its AckWait began at delivery, and it may have waited in
 			// the pull buffer before the handler took it.
-			for i := range s.slots {
-				if d := s.slots[i].cur.Load(); d != nil {
+			s.mu.Lock()
+			loops := s.loops
+			s.mu.Unlock()
+			for _, l := range loops {
+				if d := l.cur.Load(); d != nil {
 					_ = d.InProgress(context.Background())
 				}
 			}
@@ -238,41 +222,43 @@ func (s *jsSub) keepAlive(ackWait time.Duration) {
 }
 
 // Drain stops pulling, lets the handlers finish the messages already
-// pulled, and deletes a plain subscription's consumer. When ctx ends
-// first, the pulled but unhandled messages are dropped on the client (the
-// server redelivers them after AckWait) and the handlers still running
-// (whose context the bus has cancelled) are waited for. A second Drain
-// waits for the first, bounded by its own ctx.
+// pulled, and leaves the consumer (a plain subscription's is deleted).
+// When ctx ends first, the handlers still running (whose context the bus
+// has cancelled) are waited for, and the messages nats.go still hands
+// over are handed back unhandled after random delays below
+// min(AckWait, 5s). A second Drain waits for the first, bounded by its
+// own ctx. After the subscription ended on its own, Drain releases what
+// is left and returns nil (Err has the cause).
 func (s *jsSub) Drain(ctx context.Context) error {
-	return s.drain.Do(ctx, "drain of "+s.subject, s.doDrain)
+	return s.drain.Do(ctx, "drain of "+s.pattern, s.doDrain)
 }
 
 func (s *jsSub) doDrain(ctx context.Context) error {
-	defer s.conn.subs.Remove(s)
-	for _, cc := range s.consumes {
-		cc.Drain()
+	s.stopping.Store(true)
+	s.mu.Lock()
+	s.stopped = true
+	loops := s.loops
+	s.mu.Unlock()
+	for _, l := range loops {
+		l.cc.Drain()
 	}
 	var err error
-	if !s.closedBefore(ctx) {
-		err = fmt.Errorf("natsbus: drain %q: %w", s.subject, ctx.Err())
-		for _, cc := range s.consumes {
-			cc.Stop()
-		}
-		for _, cc := range s.consumes {
-			<-cc.Closed()
-		}
+	if !closedBefore(ctx, loops) {
+		err = fmt.Errorf("natsbus: drain %q: %w", s.pattern, ctx.Err())
+		s.handBack.Store(true)
 	}
 	s.gate.CloseAndWait() // Closed can come before a running handler returned
-	s.stop()
+	s.release(ctx)
+	s.finish(nil)
 	return err
 }
 
-// closedBefore waits until every pull loop has closed, and reports false
-// if ctx ended first.
-func (s *jsSub) closedBefore(ctx context.Context) bool {
-	for _, cc := range s.consumes {
+// closedBefore waits until every loop has closed, and reports false if
+// ctx ended first.
+func closedBefore(ctx context.Context, loops []*pullLoop) bool {
+	for _, l := range loops {
 		select {
-		case <-cc.Closed():
+		case <-l.cc.Closed():
 		case <-ctx.Done():
 			return false
 		}
@@ -280,65 +266,47 @@ func (s *jsSub) closedBefore(ctx context.Context) bool {
 	return true
 }
 
-// stop ends the heartbeat and, for a plain subscription, deletes its
-// consumer.
-func (s *jsSub) stop() {
-	for _, cc := range s.consumes {
-		cc.Stop()
+// endWith ends the subscription on its own (its consumer is gone for
+// good, or the connection closed): Done closes with err at once; the
+// handlers still running are waited for in the background before the
+// subscription leaves its consumer.
+func (s *jsSub) endWith(err error) {
+	if !s.finish(err) {
+		return // drained or ended already
 	}
+	s.stopping.Store(true)
+	s.stopLoops()
+	s.conn.log.Error("natsbus: subscription ended", "stream", s.owner.stream.name, "consumer", s.owner.name,
+		"subject", s.pattern, "group", s.opts.Group, "error", err)
+	go func() {
+		s.gate.CloseAndWait()
+		dead, cancel := context.WithCancel(context.Background())
+		cancel() // nothing to wait for: the consumer or the connection is gone
+		s.release(dead)
+	}()
+}
+
+// stopLoops stops every loop, for good.
+func (s *jsSub) stopLoops() {
+	s.mu.Lock()
+	s.stopped = true
+	loops := s.loops
+	s.mu.Unlock()
+	for _, l := range loops {
+		l.cc.Stop()
+	}
+}
+
+func (s *jsSub) stopHeartbeat() {
 	close(s.heartbeat)
 	s.hbDone.Wait()
-	if !s.durable {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		name := s.cons.CachedInfo().Name
-		if err := s.conn.js.DeleteConsumer(ctx, s.conn.stream.name, name); err != nil {
-			s.conn.log.Debug("natsbus: delete consumer (the server removes it after inactive_threshold)", "consumer", name, "error", err)
-		}
-	}
 }
 
-// settle sends an ack, nak or term once; later ones are ignored, as the
-// server would ignore them.
-func (d *delivery) settle(send func() error) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.settled {
-		return nil
-	}
-	d.settled = true
-	return send()
-}
-
-// Ack implements driver.Acker.
-func (d *delivery) Ack(context.Context) error { return d.settle(d.msg.Ack) }
-
-// Nak implements driver.Acker: redelivery at once.
-func (d *delivery) Nak(context.Context) error { return d.settle(d.msg.Nak) }
-
-// NakWithDelay implements driver.DelayNaker.
-func (d *delivery) NakWithDelay(_ context.Context, delay time.Duration) error {
-	return d.settle(func() error { return d.msg.NakWithDelay(delay) })
-}
-
-// Term implements driver.Terminator: no more deliveries, with the reason
-// recorded in the server's advisory. Servers before 2.10.4 ignore a Term
-// with a reason (the message would come back every AckWait): they get a
-// plain Term.
-func (d *delivery) Term(_ context.Context, reason string) error {
-	if !d.sub.conn.serverAtLeast(2, 10, 4) {
-		return d.settle(d.msg.Term)
-	}
-	return d.settle(func() error { return d.msg.TermWithReason(reason) })
-}
-
-// InProgress implements driver.Progresser; after settlement it does
-// nothing.
-func (d *delivery) InProgress(context.Context) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.settled {
-		return nil
-	}
-	return d.msg.InProgress()
+// release stops the heartbeat and leaves the consumer, once.
+func (s *jsSub) release(ctx context.Context) {
+	s.teardown.Do(func() {
+		s.stopHeartbeat()
+		s.owner.leave(ctx, s)
+		s.conn.removeSub(s)
+	})
 }

@@ -33,12 +33,12 @@ func stripJSHeaders(h map[string][]string) {
 // bus's dedup id of the event) as Nats-Msg-Id, so the server drops a second
 // message with the same id inside the stream's duplicate window, and the
 // expected stream.
-func (c *Conn) jsMsg(m *driver.Message) (*nats.Msg, []jetstream.PublishOpt) {
+func (c *Conn) jsMsg(st *streamInfo, m *driver.Message) (*nats.Msg, []jetstream.PublishOpt) {
 	if m.Header == nil {
 		m.Header = map[string][]string{}
 	}
 	stripJSHeaders(m.Header)
-	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(c.stream.name)}
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(st.name)}
 	if m.ID != "" {
 		opts = append(opts, jetstream.WithMsgID(m.ID))
 	}
@@ -48,13 +48,13 @@ func (c *Conn) jsMsg(m *driver.Message) (*nats.Msg, []jetstream.PublishOpt) {
 // jsPublish publishes and waits for the server's store acknowledgement. A
 // duplicate (same dedup id inside the window) is acknowledged by the
 // server without storing it again, and is a success.
-func (c *Conn) jsPublish(ctx context.Context, m *driver.Message) error {
+func (c *Conn) jsPublish(ctx context.Context, st *streamInfo, m *driver.Message) error {
 	if c.isClosed() {
 		return driver.ErrClosed
 	}
-	msg, opts := c.jsMsg(m)
+	msg, opts := c.jsMsg(st, m)
 	_, err := c.js.PublishMsg(ctx, msg, opts...)
-	return c.mapJSErr(err, m)
+	return c.mapJSErr(err, st, m)
 }
 
 // jsPublishBatch publishes asynchronously and waits for every ack.
@@ -63,34 +63,40 @@ func (c *Conn) jsPublishBatch(ctx context.Context, ms []*driver.Message) error {
 		return driver.ErrClosed
 	}
 	type pending struct {
-		m *driver.Message
-		f jetstream.PubAckFuture
+		m  *driver.Message
+		st *streamInfo
+		f  jetstream.PubAckFuture
 	}
 	futures := make([]pending, 0, len(ms))
 	var errs []error
 	core := false
 	for _, m := range ms {
-		if !c.stream.captures(m.Subject) {
+		st, err := c.routes.streamFor(ctx, m.Subject)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if st == nil {
 			core = true
 			errs = append(errs, c.corePublish(m))
 			continue
 		}
-		msg, opts := c.jsMsg(m)
+		msg, opts := c.jsMsg(st, m)
 		// nats.go may re-send the message after we stopped waiting (a
 		// no-responders retry); Data stays the caller's, so send a copy.
 		msg.Data = slices.Clone(m.Data)
 		f, err := c.js.PublishMsgAsync(msg, opts...)
 		if err != nil {
-			errs = append(errs, c.mapJSErr(err, m))
+			errs = append(errs, c.mapJSErr(err, st, m))
 			continue
 		}
-		futures = append(futures, pending{m, f})
+		futures = append(futures, pending{m, st, f})
 	}
 	for _, p := range futures {
 		select {
 		case <-p.f.Ok():
 		case err := <-p.f.Err():
-			errs = append(errs, c.mapJSErr(err, p.m))
+			errs = append(errs, c.mapJSErr(err, p.st, p.m))
 		case <-ctx.Done():
 			return errors.Join(append(errs, fmt.Errorf("natsbus: batch: waiting for acks: %w", ctx.Err()))...)
 		}
@@ -101,11 +107,14 @@ func (c *Conn) jsPublishBatch(ctx context.Context, ms []*driver.Message) error {
 	return errors.Join(errs...)
 }
 
-// isMaxBytes reports whether the server refused a message as larger than
-// the stream allows.
-func isMaxBytes(err error) bool {
+// errHeadersTooLarge is the JetStream API error for a header block over
+// the store's limit (64 KiB): "header size exceeds maximum allowed of 64k".
+const errHeadersTooLarge jetstream.ErrorCode = 10097
+
+// isAPIError reports whether err is the JetStream API error code.
+func isAPIError(err error, code jetstream.ErrorCode) bool {
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == code
 }
 
 // waitAsyncPublishes waits (bounded by ctx) for outstanding asynchronous
@@ -118,18 +127,21 @@ func (c *Conn) waitAsyncPublishes(ctx context.Context) {
 }
 
 // mapJSErr maps JetStream publish errors to the bus's sentinels.
-func (c *Conn) mapJSErr(err error, m *driver.Message) error {
+func (c *Conn) mapJSErr(err error, st *streamInfo, m *driver.Message) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, jetstream.ErrNoStreamResponse):
 		return fmt.Errorf("natsbus: publish to %q: no response from stream %q (is it available? for a cluster: does it have a leader?): %w",
-			m.Subject, c.stream.name, err)
+			m.Subject, st.name, err)
 	case errors.Is(err, jetstream.ErrTooManyStalledMsgs):
 		return fmt.Errorf("%w: too many publishes waiting for their acks (async_max_pending): %w", driver.ErrBufferFull, err)
-	case isMaxBytes(err):
+	case isAPIError(err, jetstream.JSErrCodeStreamMessageExceedsMaximum):
 		return fmt.Errorf("%w: %d bytes on %q exceed stream %q's max_msg_size: %w",
-			driver.ErrPayloadTooLarge, len(m.Data)+headerSize(m.Header), m.Subject, c.stream.name, err)
+			driver.ErrPayloadTooLarge, len(m.Data)+headerSize(m.Header), m.Subject, st.name, err)
+	case isAPIError(err, errHeadersTooLarge):
+		return fmt.Errorf("%w: %d bytes of headers on %q exceed JetStream's 64 KiB header limit: %w",
+			driver.ErrPayloadTooLarge, headerSize(m.Header), m.Subject, err)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
 		errors.Is(err, jetstream.ErrAsyncPublishTimeout), errors.Is(err, nats.ErrDisconnected):
 		return fmt.Errorf("%w: publish to %q: no store acknowledgement (the message may or may not be stored; publishing it again is safe, duplicates are dropped by event source and id): %w",

@@ -94,7 +94,7 @@ func TestJetStreamInFlightAtCloseRedeliveredAfterRestart(t *testing.T) {
 		r := jsTestRecv(t, got, "the redelivery to the new bus")
 		assert.Equal(t, m.Event.ID, r.Event.ID)
 		assert.GreaterOrEqual(t, r.Attempt(), 2)
-		e.settled(t, "INFL", natsbus.ConsumerName("workers", "infl.>"), 1)
+		e.settled(t, "INFL", natsbus.ConsumerName("workers"), 1)
 	})
 
 	t.Run("crash", func(t *testing.T) {
@@ -132,7 +132,7 @@ func TestJetStreamInFlightAtCloseRedeliveredAfterRestart(t *testing.T) {
 		r := jsTestRecv(t, got, "the redelivery after AckWait")
 		assert.Equal(t, m.Event.ID, r.Event.ID)
 		assert.Equal(t, 2, r.Attempt())
-		e.settled(t, "CRASH", natsbus.ConsumerName("workers", "crash.>"), 1)
+		e.settled(t, "CRASH", natsbus.ConsumerName("workers"), 1)
 	})
 }
 
@@ -240,7 +240,7 @@ func jsTestTwoInFlight(t *testing.T, stream string, h func(ctx context.Context, 
 		return h(ctx, m)
 	}), bus.Group("g"), bus.Concurrency(2))
 	require.NoError(t, err)
-	e.waitPulling(t, stream, natsbus.ConsumerName("g", subject), 2)
+	e.waitPulling(t, stream, natsbus.ConsumerName("g"), 2)
 	x := strings.ToLower(stream) + ".x"
 	require.NoError(t, b.PublishBatch(t.Context(), jsTestEvent(x, "a"), jsTestEvent(x, "b")))
 	jsTestRecv(t, started, "a handler")
@@ -321,7 +321,7 @@ func TestJetStreamConcurrencyRunsHandlersInParallel(t *testing.T) {
 		return record.Handle(ctx, m)
 	}), bus.Group("g"), bus.Concurrency(n))
 	require.NoError(t, err)
-	name := natsbus.ConsumerName("g", "conc.>")
+	name := natsbus.ConsumerName("g")
 	e.waitPulling(t, "CONC", name, n)
 	ms := make([]*bus.Message, total)
 	for i := range ms {
@@ -343,7 +343,7 @@ func TestJetStreamConcurrencyRunsHandlersInParallel(t *testing.T) {
 
 func TestJetStreamPublishBatchStoresEveryMessage(t *testing.T) {
 	e := jsTestStart(t)
-	b := e.open(t, jsTestStream("BATCH", "batch.>"))
+	b := e.open(t, withCore(jsTestStream("BATCH", "batch.>"), "outside.>"))
 	core := make(chan *nats.Msg, 1)
 	_, err := e.nc.ChanSubscribe("outside.note", core)
 	require.NoError(t, err)

@@ -45,6 +45,14 @@ var params = []param{
 		}
 		return nil
 	}},
+	{"core", true, func(c *Config, v string) error {
+		for s := range strings.SplitSeq(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.JetStream.CoreSubjects = append(c.JetStream.CoreSubjects, s)
+			}
+		}
+		return nil
+	}},
 	{"storage", true, enumParam(storages, func(c *Config) *string { return &c.JetStream.Stream.Storage })},
 	{"replicas", true, intParam(func(c *Config) *int { return &c.JetStream.Stream.Replicas })},
 	{"retention", true, enumParam(retentions, func(c *Config) *string { return &c.JetStream.Stream.Retention })},
@@ -127,7 +135,7 @@ func applyParam(c *Config, name string, vals []string) error {
 	if p.js && c.JetStream == nil {
 		return fmt.Errorf("natsbus: parameter %q is for jetstream:// URLs only", name)
 	}
-	if len(vals) > 1 && name != "subjects" {
+	if len(vals) > 1 && name != "subjects" && name != "core" {
 		return fmt.Errorf("natsbus: parameter %q given %d times", name, len(vals))
 	}
 	for _, v := range vals {

@@ -100,6 +100,9 @@ var paramTestCases = []paramTestCase{
 		assert.Equal(t, natsbus.StartAtSequence, c.JetStream.Start)
 		assert.Equal(t, uint64(42), c.JetStream.StartSequence)
 	}},
+	{"core", "jetstream://h:4222?core=rpc.>,pricing.*&core=audit", func(t *testing.T, c natsbus.Config) {
+		assert.Equal(t, []string{"rpc.>", "pricing.*", "audit"}, c.JetStream.CoreSubjects, "a list, repeatable, no stream needed")
+	}},
 	{"start", "jetstream://h:4222?stream=S&start=time:" + paramTestTime.Format(time.RFC3339Nano), func(t *testing.T, c natsbus.Config) {
 		assert.Equal(t, natsbus.StartAtTime, c.JetStream.Start)
 		assert.True(t, paramTestTime.Equal(c.JetStream.StartTime), "start time %v", c.JetStream.StartTime)
@@ -291,7 +294,8 @@ func TestParamOpenFailsBeforeDialing(t *testing.T) {
 		"nats://127.0.0.1:1?bogus=1":                     `unknown URL parameter "bogus"`,
 		"nats://127.0.0.1:1?stream=S":                    `"stream" is for jetstream:// URLs only`,
 		"jetstream://127.0.0.1:1?stream=S&start=then":    "parameter start=",
-		"jetstream://127.0.0.1:1":                        "needs a stream name",
+		"jetstream://127.0.0.1:1?subjects=a.>":           "subjects given without a stream name",
+		"jetstream://127.0.0.1:1?stream=S&core=a..b":     "core subject",
 		"jetstream://127.0.0.1:1?stream=A.B":             "invalid stream name",
 		"jetstream://127.0.0.1:1?stream=S&subjects=a..b": "stream subject",
 	} {
@@ -306,4 +310,13 @@ func TestParamOpenFailsBeforeDialing(t *testing.T) {
 		assert.NotContains(t, err.Error(), "connect to", raw)
 		assert.False(t, errors.Is(err, context.DeadlineExceeded), raw)
 	}
+}
+
+// TestParamErrorShowsURLAsWritten: an error quotes the URL's parameters as
+// the user wrote them (subjects=orders.>,billing.>), not re-encoded.
+func TestParamErrorShowsURLAsWritten(t *testing.T) {
+	_, err := bus.Open(t.Context(), "jetstream://127.0.0.1:1?stream=S&subjects=orders.>,billing.>&bogus=1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "?stream=S&subjects=orders.>,billing.>&bogus=1")
+	assert.NotContains(t, err.Error(), "%3E")
 }

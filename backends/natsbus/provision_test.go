@@ -118,7 +118,7 @@ func TestProvisionFromURLConfiguresStreamAndConsumer(t *testing.T) {
 	noop := bus.HandlerFunc(func(context.Context, *bus.Message) error { return nil })
 	_, err = b.Subscribe(t.Context(), "url.a.>", noop, bus.Group("billing"))
 	require.NoError(t, err)
-	name := natsbus.ConsumerName("billing", "url.a.>")
+	name := natsbus.ConsumerName("billing")
 	cc := e.consumerInfo(t, "URLS", name).Config
 	assert.Equal(t, name, cc.Durable)
 	assert.Equal(t, "url.a.>", cc.FilterSubject)
@@ -205,7 +205,7 @@ func TestProvisionPlainSubscriptionConsumerGoneAfterDrain(t *testing.T) {
 	assert.Equal(t, 1, e.streamInfo(t, "EPH").State.Consumers, "consumers after Drain")
 	_, err = e.js.Consumer(t.Context(), "EPH", plain[0])
 	assert.ErrorIs(t, err, jetstream.ErrConsumerNotFound)
-	_, err = e.js.Consumer(t.Context(), "EPH", natsbus.ConsumerName("keep", "eph.>"))
+	_, err = e.js.Consumer(t.Context(), "EPH", natsbus.ConsumerName("keep"))
 	assert.NoError(t, err, "the group's durable consumer")
 
 	ctx, cancel := context.WithTimeout(context.Background(), jsTestTimeout)

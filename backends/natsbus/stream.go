@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/busway/busway/bus/driver"
 	"github.com/busway/busway/bus/subject"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -28,6 +27,7 @@ type streamInfo struct {
 	name     string
 	subjects []string
 	handle   jetstream.Stream
+	created  time.Time // when the server created the stream
 }
 
 var storages = map[string]jetstream.StorageType{"file": jetstream.FileStorage, "memory": jetstream.MemoryStorage}
@@ -113,7 +113,9 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
-// openJetStream creates or verifies the stream.
+// openJetStream creates or verifies the configured stream, if any, and
+// learns every stream of the account, to route each subject to the stream
+// that captures it.
 func (c *Conn) openJetStream(ctx context.Context) error {
 	jc := c.cfg.JetStream
 	js, err := jetstream.New(c.nc, jetstream.WithPublishAsyncMaxPending(jc.PublishAsyncMaxPending),
@@ -121,34 +123,54 @@ func (c *Conn) openJetStream(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsbus: jetstream: %w", err)
 	}
+	if jc.Stream.Name != "" {
+		if c.stream, err = c.provision(ctx, js); err != nil {
+			return err
+		}
+	}
+	r := &routes{js: js, core: append(slices.Clone(jc.CoreSubjects), inboxPattern)}
+	if _, err := apiRetry(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, r.refresh(ctx) }); err != nil {
+		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+			return fmt.Errorf("natsbus: the server at %s does not have JetStream enabled: %w", redactServers(c.nc.ConnectedUrl()), err)
+		}
+		return err
+	}
+	if c.stream != nil {
+		r.add(c.stream)
+	}
+	c.js, c.routes = js, r
+	return nil
+}
+
+// provision creates the configured stream, or verifies it when it exists.
+func (c *Conn) provision(ctx context.Context, js jetstream.JetStream) (*streamInfo, error) {
+	jc := c.cfg.JetStream
 	sc := jc.Stream
 	lookup := func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, sc.Name) }
 	st, err := apiRetry(ctx, lookup)
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		if jc.NoCreate || len(sc.Subjects) == 0 {
-			return fmt.Errorf("%w: %q (to create it, configure its subjects: subjects=a.>,b.>)", ErrStreamNotFound, sc.Name)
+			return nil, fmt.Errorf("%w: %q (to create it, configure its subjects: subjects=a.>,b.>)", ErrStreamNotFound, sc.Name)
 		}
 		st, err = apiRetry(ctx, func(ctx context.Context) (jetstream.Stream, error) { return js.CreateStream(ctx, sc.native()) })
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			st, err = apiRetry(ctx, lookup) // created meanwhile by another process
 		}
 		if err != nil {
-			return fmt.Errorf("natsbus: create stream %q: %w", sc.Name, err)
+			return nil, fmt.Errorf("natsbus: create stream %q: %w", sc.Name, err)
 		}
 		c.log.Info("natsbus: created stream", "stream", sc.Name, "subjects", sc.Subjects)
 	case errors.Is(err, jetstream.ErrJetStreamNotEnabled), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
-		return fmt.Errorf("natsbus: the server at %s does not have JetStream enabled: %w", redactServers(c.nc.ConnectedUrl()), err)
+		return nil, fmt.Errorf("natsbus: the server at %s does not have JetStream enabled: %w", redactServers(c.nc.ConnectedUrl()), err)
 	case err != nil:
-		return fmt.Errorf("natsbus: look up stream %q: %w", sc.Name, err)
+		return nil, fmt.Errorf("natsbus: look up stream %q: %w", sc.Name, err)
 	}
 	have := st.CachedInfo().Config
 	if diffs := sc.conflicts(have); len(diffs) > 0 {
-		return fmt.Errorf("%w: %q: %s", ErrStreamConflict, sc.Name, strings.Join(diffs, "; "))
+		return nil, fmt.Errorf("%w: %q: %s", ErrStreamConflict, sc.Name, strings.Join(diffs, "; "))
 	}
-	c.js = js
-	c.stream = &streamInfo{name: sc.Name, subjects: have.Subjects, handle: st}
-	return nil
+	return &streamInfo{name: sc.Name, subjects: have.Subjects, handle: st, created: st.CachedInfo().Created}, nil
 }
 
 func withDefaultTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
@@ -170,22 +192,16 @@ func (s *streamInfo) captures(subj string) bool {
 }
 
 // classify says whether a subscription pattern is inside the stream
-// (every subject it matches is stored) or outside it (none is); a pattern
-// that is partly inside is an error, since some of its messages would be
-// durable and others not.
-func (s *streamInfo) classify(pattern string) (inside bool, err error) {
-	overlaps := false
+// (every subject it matches is stored) and, if not, whether it overlaps it
+// (some subjects would be stored, others not).
+func (s *streamInfo) classify(pattern string) (inside, overlaps bool) {
 	for _, p := range s.subjects {
 		if subsetOf(pattern, p) {
-			return true, nil
+			return true, false
 		}
 		overlaps = overlaps || overlap(pattern, p)
 	}
-	if overlaps {
-		return false, fmt.Errorf("%w: %q is partly inside stream %q (subjects %v): subscribe to patterns inside the stream's subjects, or outside them",
-			driver.ErrInvalidSubject, pattern, s.name, s.subjects)
-	}
-	return false, nil
+	return false, overlaps
 }
 
 // subsetOf reports whether every subject matching pattern a also matches

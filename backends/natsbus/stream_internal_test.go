@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/busway/busway/bus/driver"
 )
@@ -127,16 +128,21 @@ func TestStreamClassify(t *testing.T) {
 		{"*a", false, false},
 		{"orders.>x", true, false},
 	}
+	r := &routes{streams: []*streamInfo{s}, core: []string{">"}, refreshed: time.Now()}
 	for _, c := range cases {
-		inside, err := s.classify(c.pattern)
+		inside, overlaps := s.classify(c.pattern)
+		if inside != c.inside || overlaps != c.partial {
+			t.Errorf("classify(%q) = %v, %v; want %v, %v", c.pattern, inside, overlaps, c.inside, c.partial)
+		}
+		got, err := r.classify(t.Context(), c.pattern)
 		if c.partial {
 			if !errors.Is(err, driver.ErrInvalidSubject) || !strings.Contains(err.Error(), c.pattern) {
-				t.Errorf("classify(%q) error = %v, want ErrInvalidSubject naming the pattern", c.pattern, err)
+				t.Errorf("routes.classify(%q) error = %v, want ErrInvalidSubject naming the pattern", c.pattern, err)
 			}
 			continue
 		}
-		if err != nil || inside != c.inside {
-			t.Errorf("classify(%q) = %v, %v; want %v, nil", c.pattern, inside, err, c.inside)
+		if err != nil || (got != nil) != c.inside {
+			t.Errorf("routes.classify(%q) = %v, %v; want inside=%v, nil", c.pattern, got, err, c.inside)
 		}
 	}
 }

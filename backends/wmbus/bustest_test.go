@@ -2,6 +2,7 @@ package wmbus_test
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 
@@ -50,7 +51,7 @@ func (g *goChannels) conn(t *testing.T) driver.Conn {
 func TestConformance(t *testing.T) {
 	g := &goChannels{gcs: map[string]*gochannel.GoChannel{}}
 	bustest.Run(t, func(t *testing.T) *bus.Bus {
-		b := bus.New(g.conn(t))
+		b := bus.New(g.conn(t), bus.Logger(slog.New(slog.DiscardHandler))) // the suite provokes failures
 		t.Cleanup(func() { assert.NoError(t, b.Close(context.Background())) })
 		return b
 	}, bustest.Features{
@@ -78,5 +79,9 @@ func TestConformance(t *testing.T) {
 		// gochannel discards what it queued for a subscriber that closes.
 		DrainDeliversQueued: false,
 		RawConn:             g.conn,
+		// No AckWaitBus: gochannel has no ack deadline. No
+		// DeleteSubscription: gochannel cannot remove one subscription
+		// (closing it ends them all; see
+		// TestWatermillClosingItsChannelEndsTheSubscription).
 	})
 }

@@ -41,9 +41,11 @@ type Options struct {
 	// a message once it is acked. When more messages than AttemptMemory
 	// are awaiting redelivery, the one delivered least recently is
 	// forgotten first, and its next delivery counts as the first again.
-	// Zero means 10000; a negative value turns counting off, and Attempt
-	// is then 0 (the bus treats every delivery as the first). Counts are
-	// per process and best-effort: see the package documentation.
+	// Zero means 10000; a negative value turns counting off: Attempt is
+	// then 0, and a subscription with an attempt limit
+	// (SubscribeOptions.MaxAttempts; bus.MaxAttempts, 5 by default) fails
+	// with driver.ErrNotSupported. Counts are per process and
+	// best-effort: see the package documentation.
 	AttemptMemory int
 }
 
@@ -126,9 +128,8 @@ func (c *Conn) Subscribe(ctx context.Context, opts driver.SubscribeOptions, h dr
 	if c.subs.Closed() {
 		return nil, fmt.Errorf("wmbus: subscribe to %q: %w", opts.Subject, driver.ErrClosed)
 	}
-	if hasWildcard(opts.Subject) {
-		return nil, fmt.Errorf("wmbus: subscribe to %q: %w: wildcards (Watermill topics match exactly)",
-			opts.Subject, driver.ErrNotSupported)
+	if err := c.checkOptions(opts); err != nil {
+		return nil, fmt.Errorf("wmbus: subscribe to %q: %w", opts.Subject, err)
 	}
 	wsub, owned, err := c.subscriberFor(opts.Group)
 	if err != nil {
@@ -146,6 +147,22 @@ func (c *Conn) Subscribe(ctx context.Context, opts driver.SubscribeOptions, h dr
 		return nil, fmt.Errorf("wmbus: subscribe to %q: %w", opts.Subject, err)
 	}
 	return s, nil
+}
+
+// checkOptions refuses what the Conn cannot honour (a Group without a
+// factory is refused by subscriberFor).
+func (c *Conn) checkOptions(opts driver.SubscribeOptions) error {
+	switch {
+	case hasWildcard(opts.Subject):
+		return fmt.Errorf("%w: wildcards (Watermill topics match exactly)", driver.ErrNotSupported)
+	case opts.DeadLetter != "" && c.pub == nil:
+		return fmt.Errorf("%w: dead-letter subject %q: the Conn has no Watermill publisher to send it with",
+			driver.ErrNotSupported, opts.DeadLetter)
+	case opts.MaxAttempts > 0 && c.opts.AttemptMemory < 0:
+		return fmt.Errorf("%w: MaxAttempts %d: attempt counting is off (Options.AttemptMemory < 0); use no limit",
+			driver.ErrNotSupported, opts.MaxAttempts)
+	}
+	return nil
 }
 
 // subscriberFor returns the Watermill subscriber for a group ("" for

@@ -35,8 +35,10 @@ type subscription struct {
 
 	stop     chan struct{} // closed when Drain starts
 	stopOnce sync.Once
+	drain    driver.Once
 	done     chan struct{} // closed when every reader has exited
 	closeErr error         // set before done is closed
+	endErr   error         // set before done is closed when Watermill ended it
 }
 
 // startSubscription subscribes wsub to opts.Subject and starts the readers.
@@ -119,9 +121,13 @@ func (s *subscription) deliver(msg *message.Message) {
 	}
 }
 
-// finish releases the subscription once its readers have exited.
+// finish releases the subscription once its readers have exited. When
+// Drain did not start it, Watermill closed the output channel on its own:
+// the subscription ended, and Err says so.
 func (s *subscription) finish() {
 	if !s.stopping() {
+		s.endErr = fmt.Errorf("wmbus: subscription to %q: Watermill closed its output channel; it receives no more messages: %w",
+			s.topic, driver.ErrClosed)
 		s.c.log.Warn("wmbus: Watermill closed the output channel of a live subscription; it receives no more messages",
 			"topic", s.topic)
 	}
@@ -136,6 +142,23 @@ func (s *subscription) finish() {
 	close(s.done)
 }
 
+// Done is closed when the subscription has ended: drained, or ended by
+// Watermill closing its output channel (see Err). It implements
+// driver.Ender.
+func (s *subscription) Done() <-chan struct{} { return s.done }
+
+// Err is nil while the subscription is live and after a Drain, and an
+// error wrapping driver.ErrClosed when Watermill closed its output channel
+// under it (the Watermill subscriber was closed, or failed).
+func (s *subscription) Err() error {
+	select {
+	case <-s.done:
+		return s.endErr
+	default:
+		return nil
+	}
+}
+
 // Drain stops reading new messages (it cancels the context given to the
 // Watermill subscriber's Subscribe), lets the handlers in flight finish,
 // and returns when every reader has exited. When ctx ends first, Drain
@@ -143,20 +166,23 @@ func (s *subscription) finish() {
 // cancels its handlers' context at that point), with an error wrapping
 // ctx.Err(); their messages are settled when they return. A message taken
 // from the channel after Drain started is nacked. A later Drain waits for
-// the readers too, and returns nil or the error of closing a group
-// subscriber.
+// the first, bounded by its own ctx, and returns the first's result
+// (driver.Once): nil, the error of closing a group subscriber, or the
+// first's ctx error.
 func (s *subscription) Drain(ctx context.Context) error {
-	s.stopOnce.Do(func() {
-		close(s.stop)
-		s.cancelIn()
+	return s.drain.Do(ctx, "wmbus: drain of "+s.topic, func(ctx context.Context) error {
+		s.stopOnce.Do(func() {
+			close(s.stop)
+			s.cancelIn()
+		})
+		select {
+		case <-s.done:
+			return s.closeErr
+		case <-ctx.Done():
+			<-s.done
+			return errors.Join(fmt.Errorf("wmbus: drain of %q: %w", s.topic, ctx.Err()), s.closeErr)
+		}
 	})
-	select {
-	case <-s.done:
-		return s.closeErr
-	case <-ctx.Done():
-		<-s.done
-		return fmt.Errorf("wmbus: drain of %q: %w", s.topic, ctx.Err())
-	}
 }
 
 // acker settles one Watermill message. It implements driver.Acker and
@@ -202,6 +228,8 @@ func (a *acker) NakWithDelay(ctx context.Context, delay time.Duration) error {
 }
 
 var (
-	_ driver.Acker      = (*acker)(nil)
-	_ driver.DelayNaker = (*acker)(nil)
+	_ driver.Acker        = (*acker)(nil)
+	_ driver.DelayNaker   = (*acker)(nil)
+	_ driver.Subscription = (*subscription)(nil)
+	_ driver.Ender        = (*subscription)(nil)
 )

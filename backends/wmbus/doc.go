@@ -47,8 +47,10 @@
 // 1, and so does one that comes after its count was evicted. Each
 // subscription remembers at most Options.AttemptMemory UUIDs (10000 by
 // default), forgetting the least recently delivered first; a negative
-// AttemptMemory turns counting off, leaving Attempt 0, which the bus reads
-// as the first delivery every time. Where the count restarts, a message
+// AttemptMemory turns counting off, leaving Attempt 0, and a subscription
+// with an attempt limit (SubscribeOptions.MaxAttempts, which the bus sets
+// from bus.MaxAttempts, 5 by default) then fails with
+// driver.ErrNotSupported: use bus.MaxAttempts(0). Where the count restarts, a message
 // whose handler keeps failing gets more deliveries than MaxAttempts
 // allows, never fewer. Two messages published with the same UUID (the
 // same CloudEvent id) share a count while both are unacked. Each
@@ -63,11 +65,18 @@
 // subscription patterns with "*" or ">" fail with driver.ErrNotSupported,
 // and so does request/reply. Subscribe returns when the Watermill
 // subscriber's Subscribe returns, which for most implementations means
-// subscribed; gochannel with Persistent subscribes in the background.
+// subscribed; gochannel with Persistent subscribes in the background. A
+// dead-letter subject (SubscribeOptions.DeadLetter) on a Conn without a
+// publisher fails with driver.ErrNotSupported: nothing could send it.
 // Drain cancels the context given to the Watermill Subscribe, lets the
 // handlers in flight settle their messages, and returns when the readers
 // have exited; a delayed nack (driver.DelayNaker) waiting then nacks at
-// once.
+// once. A second Drain waits for the first, bounded by its own context,
+// and returns the first's result. When the Watermill subscriber closes a
+// subscription's output channel by itself (it was closed, or failed), the
+// subscription ends: it implements driver.Ender, its Err wraps
+// driver.ErrClosed, and the bus reports it (bus.Subscription.Err; a
+// Router returns it).
 //
 // Through the Watermill face they are the Busway backend's: at-least-once
 // with redelivery of nacked messages on mem and JetStream, at-most-once on

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -98,25 +99,41 @@ func (f *faceSub) pass(dm *driver.Message) bool {
 	return false
 }
 
-// settle acks or naks dm, with SubscriberConfig.NackDelay when the backend
-// can delay. At-most-once deliveries (no Acker) need nothing.
+// settle acks or naks dm, after SubscriberConfig.NackDelay: a delayed nak
+// where the backend can delay, else a wait in process (cut short when the
+// subscription stops) before the nak. At-most-once deliveries (no Acker)
+// need nothing.
 func (f *faceSub) settle(dm *driver.Message, ok bool) {
 	if dm.Acker == nil {
 		return
 	}
 	ctx := context.Background()
+	delay := f.s.cfg.NackDelay
 	var err error
 	d, canDelay := dm.Acker.(driver.DelayNaker)
 	switch {
 	case ok:
 		err = dm.Acker.Ack(ctx)
-	case f.s.cfg.NackDelay > 0 && canDelay:
-		err = d.NakWithDelay(ctx, f.s.cfg.NackDelay)
+	case delay > 0 && canDelay:
+		err = d.NakWithDelay(ctx, delay)
 	default:
+		if delay > 0 {
+			f.wait(delay)
+		}
 		err = dm.Acker.Nak(ctx)
 	}
 	if err != nil {
 		f.s.log.Warn("wmbus: settling a message failed", "topic", f.topic, "ack", ok, "error", err)
+	}
+}
+
+// wait waits d, or until the subscription stops.
+func (f *faceSub) wait(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-f.stop:
 	}
 }
 

@@ -24,9 +24,12 @@ type SubscriberConfig struct {
 	// next message comes only after the previous one was acked or nacked,
 	// and per-publisher order holds on backends that keep it (mem, NATS).
 	Concurrency int
-	// NackDelay, when positive, delays the redelivery of a nacked message
-	// on backends that can delay (mem, JetStream: driver.DelayNaker). Zero
-	// redelivers at once.
+	// NackDelay, when positive, delays the redelivery of a nacked message:
+	// with the backend's delayed nak where it has one (mem, JetStream:
+	// driver.DelayNaker), else by waiting in process before the nak, which
+	// holds the backend's delivery goroutine (cut short when the
+	// subscription stops). Zero redelivers at once. At-most-once backends
+	// (core NATS) do not redeliver at all.
 	NackDelay time.Duration
 	// Logger receives settlement failures the Watermill API cannot return.
 	// Nil means slog.Default().

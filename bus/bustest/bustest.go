@@ -26,9 +26,14 @@ type OpenFunc func(t *testing.T) *bus.Bus
 // honestly: a subtest for a feature the backend lacks is skipped with the
 // reason, and claiming a feature the backend lacks makes the suite fail.
 type Features struct {
-	// Redelivery: a message whose handler fails is delivered again, with
-	// Message.Attempt counting deliveries (mem, JetStream; not core NATS,
-	// where a failure is final).
+	// Redelivery: the backend delivers a message again when it is handed
+	// back, also to another member of its group once the first one
+	// stopped (mem, JetStream; Watermill's gochannel, to the same
+	// subscriber; not core NATS, which is at-most-once). The retry policy
+	// (Redelivery, MaxAttemptsThenDeadLetter, BackoffDelays) is checked on
+	// every backend regardless: where the backend does not redeliver, the
+	// bus retries in process. Contracts that need a message to survive its
+	// subscriber (HardStopHandsBack, DrainOnClose's later member) need it.
 	Redelivery bool
 	// RequestReply: Bus.Request works (driver.Requester).
 	RequestReply bool
@@ -74,6 +79,22 @@ type Features struct {
 	// dead-lettered copies of them, which package bus cannot decode. Nil
 	// skips MalformedToDeadLetter.
 	RawConn func(t *testing.T) driver.Conn
+	// AckWaitBus, when not nil, opens a Bus on the same broker as OpenFunc
+	// (with the same t, closed by a t.Cleanup it registers) whose backend
+	// redelivers a message left unacknowledged for ackWait (JetStream: the
+	// consumer's AckWait). Keep ackWait short (a few hundred
+	// milliseconds): InProgress runs a handler for three times ackWait.
+	// Nil where the backend has no ack deadline (mem, core NATS,
+	// Watermill): InProgress then checks only that Message.InProgress
+	// returns nil or ErrNotSupported and that the message is handled once.
+	AckWaitBus func(t *testing.T) (b *bus.Bus, ackWait time.Duration)
+	// DeleteSubscription, when not nil, removes the backend's side of the
+	// subscription of b on pattern in group ("" for a plain subscription),
+	// as an operator or the server would (JetStream: delete its consumer
+	// through the JetStream API), and returns once it is gone. Nil where
+	// the backend has no such side (mem, core NATS, Watermill):
+	// SubscriptionDisappears is skipped.
+	DeleteSubscription func(t *testing.T, b *bus.Bus, pattern, group string)
 	// Timeout bounds each wait for a message to arrive; 0 means 10s. Raise
 	// it for a slow remote server. A passing run never waits this long.
 	Timeout time.Duration
@@ -116,17 +137,26 @@ var contracts = []struct {
 	{"PublishSubscribe", testPublishSubscribe},
 	{"FanOut", testFanOut},
 	{"GroupExactlyOncePerGroup", testGroups},
+	{"GroupOverlappingPatterns", testGroupOverlap},
 	{"Wildcards", testWildcards},
 	{"Redelivery", testRedelivery},
+	{"BackoffDelays", testBackoffDelays},
+	{"InProgress", testInProgress},
 	{"MaxAttemptsThenDeadLetter", testMaxAttempts},
 	{"PermanentNotRetried", testPermanent},
 	{"PanicRecovery", testPanic},
 	{"MalformedToDeadLetter", testMalformed},
+	{"UndeadLetterableTerminated", testUndeadLetterable},
 	{"DrainOnClose", testDrainOnClose},
+	{"HardStopHandsBack", testHardStopHandBack},
+	{"SecondDrain", testSecondDrain},
+	{"SubscriptionDisappears", testSubscriptionDisappears},
 	{"HandlerPublishesDuringClose", testHandlerPublishesDuringClose},
 	{"RouterDrain", testRouterDrain},
 	{"RequestReply", testRequestReply},
 	{"InvalidSubjects", testInvalidSubjects},
+	{"LongNames", testLongNames},
+	{"ReservedHeaders", testReservedHeaders},
 	{"OversizedPayload", testOversized},
 	{"OrderingPerPublisher", testOrdering},
 	{"CloudEventAttributes", testAttributes},

@@ -20,10 +20,16 @@
 //	}
 //
 // Run starts one subtest per contract of package bus (publish/subscribe,
-// fan-out, groups, wildcards, redelivery, dead letters, panics, shutdown,
-// request/reply, subject validation, payload limits, ordering, CloudEvents
-// attributes, closed bus). A contract the backend does not offer, per
-// Features, is skipped with the reason. Each subtest uses subjects and
+// fan-out, groups, one group on overlapping patterns, wildcards,
+// redelivery, a backoff that really delays, InProgress, dead letters, a
+// message that cannot be dead-lettered, panics, shutdown, hard-stop
+// hand-back, a second Drain, a subscription whose backend side
+// disappears, request/reply, subject validation, length limits on
+// subjects and group names, reserved and invalid header names, payload
+// limits, ordering, CloudEvents attributes, closed bus). A contract the
+// backend does not offer, per Features, is skipped with the reason. Every
+// wait has a timeout (Features.Timeout), so a regression fails instead of
+// hanging. Each subtest uses subjects and
 // group names of its own (events under "bustest.<random>", requests under
 // "bustestrpc.<random>"), so the suite also runs against a shared external
 // server; a JetStream stream for the suite captures "bustest.>" only.

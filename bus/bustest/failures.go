@@ -38,12 +38,10 @@ func checkAttempts(t *testing.T, ms []*bus.Message, id string, n int) {
 
 // testRedelivery: a handler that fails twice then succeeds sees the message
 // three times, with Attempt 1, 2, 3, and then never again; the backoff is
-// asked about each failed attempt.
+// asked about each failed attempt. The retry policy holds on every
+// backend: by redelivery, or by in-process retries on an at-most-once one.
 func testRedelivery(e *env) {
 	t := e.t
-	if !e.f.Redelivery {
-		t.Skip("the backend does not redeliver (Features.Redelivery is false)")
-	}
 	sub, pub := e.bus(), e.bus()
 	subj := e.subject("flaky")
 	c := newCollector()
@@ -71,19 +69,17 @@ func testRedelivery(e *env) {
 	checkAttempts(t, ms, m.Event.ID, 3)
 	mu.Lock()
 	defer mu.Unlock()
-	// Every redelivering backend so far can delay a redelivery (mem,
-	// JetStream), so the bus asks Backoff for each failed attempt.
+	// Whether the backend delays the redelivery or the bus waits in
+	// process, the bus asks Backoff for each failed attempt.
 	assert.Equal(t, []int{1, 2}, backoffs, "Backoff gets the attempt that failed")
 }
 
 // testMaxAttempts: an always-failing handler with MaxAttempts(3) sees the
-// message exactly three times, then one copy goes to the dead-letter
-// subject with the original bytes and the failure in headers.
+// message exactly three times (on every backend: by redelivery or in
+// process), then one copy goes to the dead-letter subject with the
+// original bytes and the failure in headers.
 func testMaxAttempts(e *env) {
 	t := e.t
-	if !e.f.Redelivery {
-		t.Skip("without redelivery a failure is final at the first attempt (Features.Redelivery is false); PermanentNotRetried covers dead-lettering")
-	}
 	sub, pub := e.bus(), e.bus()
 	subj, dlq := e.subject("orders"), e.subject("dlq")
 	dl := Recorder(t, sub, dlq)
@@ -123,15 +119,13 @@ func testPermanent(e *env) {
 	checkDeadLetter(t, dls[0], attempts[0], deadLetterWant{subj, 1, true, "bustest: invalid input"}, e.f.OwnHeaders)
 }
 
-// testPanic: a panicking handler does not crash the process. Where the
-// backend redelivers, the message comes back and is handled; the failure
-// recorded for a dead letter wraps bus.ErrPanic with the panic value.
+// testPanic: a panicking handler does not crash the process. The message
+// is attempted again (redelivered, or retried in process) and handled; the
+// failure recorded for a dead letter wraps bus.ErrPanic with the panic
+// value.
 func testPanic(e *env) {
 	sub, pub := e.bus(), e.bus()
 	e.t.Run("Redelivered", func(t *testing.T) {
-		if !e.f.Redelivery {
-			t.Skip("the backend does not redeliver (Features.Redelivery is false)")
-		}
 		subj := e.subject("panic", "once")
 		c := newCollector()
 		h := scripted(c, func(m *bus.Message) error {

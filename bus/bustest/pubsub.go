@@ -3,6 +3,7 @@ package bustest
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/busway/busway/bus"
@@ -110,6 +111,41 @@ func testGroups(e *env) {
 	}
 	ms, _ := e.settled(t, plain.col, end, n)
 	assert.ElementsMatch(t, want, ids(ms), "a plain subscriber beside groups gets every message")
+}
+
+// testGroupOverlap: one group subscribed to two overlapping patterns (two
+// routes of one service, "orders.>" and "orders.*.created") handles each
+// message once, whichever patterns match it: once per group, as NATS
+// queue groups do across patterns.
+func testGroupOverlap(e *env) {
+	t := e.t
+	if !e.f.Groups || !e.f.Wildcards {
+		t.Skip("needs consumer groups and wildcards (Features.Groups and Features.Wildcards)")
+	}
+	sub, pub := e.bus(), e.bus()
+	wide, narrow := e.subject("orders", ">"), e.subject("orders", "*", "created")
+	c := newCollector()
+	for _, p := range []string{wide, narrow} {
+		_, err := sub.Subscribe(t.Context(), p, c.handler(p), bus.Group(e.group("overlap")))
+		require.NoError(t, err)
+	}
+	const n = 40
+	var want []string
+	for i := range n {
+		event := "created" // matches both patterns
+		if i%2 == 1 {
+			event = "paid" // matches the wide one only
+		}
+		want = append(want, e.publish(t, pub, numbered(e.subject("orders", "eu", event), i)).Event.ID)
+	}
+	end := e.publish(t, pub, sentinel(e.subject("orders", "eu", "created"))).Event.ID
+	ms, from := e.settled(t, c, end, n)
+	assert.ElementsMatch(t, want, ids(ms), "each message handled once by the group")
+	for i, m := range ms {
+		if strings.HasSuffix(m.Subject, ".paid") {
+			assert.Equal(t, wide, from[i], "a message only the wide pattern matches went to the narrow route")
+		}
+	}
 }
 
 func distinct(xs []string) int {

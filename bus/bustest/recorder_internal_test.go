@@ -39,7 +39,7 @@ func TestRecordingWaitFailsOnTimeout(t *testing.T) {
 	fake := &fatalTB{TB: t, msg: make(chan string, 1)}
 	rec.t = fake
 	go rec.Wait(2, time.Millisecond)
-	msg := <-fake.msg
+	msg := recv(t, 5*time.Second, fake.msg, "Wait to fail")
 	assert.Contains(t, msg, `2 messages on "orders.>", got 1`)
 	assert.Contains(t, msg, "orders.eu.created")
 }

@@ -48,7 +48,12 @@ func TestRecorderPassesOptions(t *testing.T) {
 	rec := bustest.Recorder(t, b, "jobs.*", tag, bus.Group("workers"))
 	require.NoError(t, b.Publish(t.Context(), bus.NewMessage("jobs.run", "com.example.job.v1", nil)))
 	rec.Wait(1, 5*time.Second)
-	assert.Equal(t, "jobs.run", <-seen, "the middleware given to Recorder ran")
+	select {
+	case subj := <-seen:
+		assert.Equal(t, "jobs.run", subj, "the middleware given to Recorder ran")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the middleware given to Recorder did not run")
+	}
 }
 
 // TestRunMinimalFeatures runs the suite on mem claiming no optional

@@ -30,10 +30,14 @@ type Message struct {
 	// message is a request; empty otherwise.
 	Reply string
 	// Attempt is the delivery attempt, 1 for the first delivery; 0 when the
-	// backend cannot tell.
+	// backend cannot tell (a backend that redelivers but cannot count
+	// refuses SubscribeOptions.MaxAttempts, which the bus could not
+	// enforce). It counts deliveries as the backend sees them, including
+	// ones handed back at shutdown (see bus.Message.Attempt).
 	Attempt int
 	// Acker settles the message. It is nil for at-most-once deliveries
-	// (core NATS, requests), which need no settlement.
+	// (core NATS, requests), which need no settlement; the bus retries a
+	// failed at-most-once event in process instead (not a request).
 	Acker Acker
 	// Exhausted is set on a delivery the backend itself has given up on:
 	// it stopped redelivering the message without the bus having settled

@@ -16,6 +16,12 @@
 //
 //	subj, err := subject.Join("orders", tenantID, "placed")
 //
+// Lengths are limited on every backend: subjects and patterns to
+// MaxSubjectLen bytes, group names (ValidateGroup) to MaxGroupLen. NATS
+// itself refuses nothing shorter than its control line, and a longer one
+// gets the connection closed by the server; see MaxSubjectLen for the
+// arithmetic.
+//
 // Every error wraps ErrInvalid, which package bus re-exports as
 // bus.ErrInvalidSubject.
 package subject

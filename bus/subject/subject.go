@@ -13,13 +13,14 @@ import (
 
 // Validate checks that s is a valid subject to publish to under NATS
 // rules: non-empty "."-separated tokens, no wildcard tokens ("*", ">"), no
-// whitespace or control characters. Every backend applies it.
+// whitespace or control characters, and at most MaxSubjectLen bytes.
+// Every backend applies it.
 func Validate(s string) error {
 	return checkSubject(s, false)
 }
 
 // ValidatePattern checks that s is a valid subject pattern to subscribe to:
-// like Validate, and "*" may stand for any one token, ">" for one or
+// like Validate (MaxSubjectLen included), and "*" may stand for any one token, ">" for one or
 // more trailing tokens (last token only). As in NATS, "*" or ">" inside a
 // longer token ("foo*") is a literal character, not a wildcard.
 func ValidatePattern(s string) error {
@@ -29,6 +30,9 @@ func ValidatePattern(s string) error {
 func checkSubject(s string, wildcards bool) error {
 	if s == "" {
 		return subjectError(s, "empty subject")
+	}
+	if len(s) > MaxSubjectLen {
+		return subjectError(s, tooLong(s))
 	}
 	start := 0
 	for i := 0; i <= len(s); i++ {
@@ -73,7 +77,7 @@ func badChar(s string, i int) string {
 }
 
 func subjectError(s, why string) error {
-	return fmt.Errorf("%w %q: %s", ErrInvalid, s, why)
+	return fmt.Errorf("%w %s: %s", ErrInvalid, abbrev(s), why)
 }
 
 // Match reports whether the literal subject matches pattern under
@@ -131,13 +135,16 @@ func noEmptyToken(rest string, more bool) bool {
 }
 
 // ValidateToken checks that v can stand as one subject token as it is: not empty,
-// printable ASCII only, no ".", "*" or ">", and no leading "$" (reserved
-// for system subjects). "%" is allowed, so Escape's output passes. Use it on values from outside (tenant
+// printable ASCII only, no ".", "*" or ">", no leading "$" (reserved
+// for system subjects), and at most MaxSubjectLen bytes. "%" is allowed, so Escape's output passes. Use it on values from outside (tenant
 // ids, user names) before they become part of a subject; Escape is the
 // lenient alternative.
 func ValidateToken(v string) error {
 	if v == "" {
 		return fmt.Errorf("%w: empty token", ErrInvalid)
+	}
+	if len(v) > MaxSubjectLen {
+		return fmt.Errorf("%w: token %s: %s", ErrInvalid, abbrev(v), tooLong(v))
 	}
 	if v[0] == '$' {
 		return fmt.Errorf("%w: token %q starts with \"$\"", ErrInvalid, v)
@@ -161,6 +168,11 @@ func tokenByte(c byte) bool {
 // "%" itself, and a leading "$" become %XX (uppercase hex), so distinct
 // values stay distinct and the result is always a single literal token.
 // The empty string becomes "%", which no non-empty value escapes to.
+//
+// Escape cannot fail, and its result is up to three times as long as v:
+// one over MaxSubjectLen is refused where it becomes a subject (Join,
+// Template.Format, ValidateToken, and Publish or Subscribe on every
+// backend). Bound values from outside before escaping them.
 func Escape(v string) string {
 	if v == "" {
 		return "%"
@@ -182,7 +194,8 @@ func Escape(v string) string {
 //
 //	subj, err := subject.Join("orders", tenantID, "created")
 //
-// An invalid token is an error wrapping ErrInvalid that names it.
+// An invalid token is an error wrapping ErrInvalid that names it, and so
+// is a subject longer than MaxSubjectLen.
 func Join(tokens ...string) (string, error) {
 	if len(tokens) == 0 {
 		return "", fmt.Errorf("%w: no tokens", ErrInvalid)
@@ -192,5 +205,9 @@ func Join(tokens ...string) (string, error) {
 			return "", fmt.Errorf("token %d: %w", i, err)
 		}
 	}
-	return strings.Join(tokens, "."), nil
+	s := strings.Join(tokens, ".")
+	if len(s) > MaxSubjectLen {
+		return "", subjectError(s, tooLong(s))
+	}
+	return s, nil
 }

@@ -48,7 +48,8 @@ func MustParseTemplate(s string) *Template {
 }
 
 // Format fills the placeholders from values. A missing value, or one that
-// fails ValidateToken, is an error wrapping ErrInvalid naming the placeholder.
+// fails ValidateToken, is an error wrapping ErrInvalid naming the
+// placeholder; so is a subject longer than MaxSubjectLen.
 func (t *Template) Format(values map[string]string) (string, error) {
 	out := make([]string, len(t.tokens))
 	for i, tok := range t.tokens {
@@ -65,7 +66,11 @@ func (t *Template) Format(values map[string]string) (string, error) {
 		}
 		out[i] = v
 	}
-	return strings.Join(out, "."), nil
+	s := strings.Join(out, ".")
+	if len(s) > MaxSubjectLen {
+		return "", subjectError(s, tooLong(s))
+	}
+	return s, nil
 }
 
 // Pattern returns the subscription pattern that matches every subject the

@@ -38,8 +38,8 @@ const orderPlaced = "com.example.order.placed.v1"
 
 // defaultURL runs on an in-process NATS server with JetStream (nothing to
 // install): a stream captures the order events and the dead letters; the
-// pricing requests stay outside it, on core NATS.
-const defaultURL = "embedded://?stream=QUICKSTART&subjects=orders.>,dead.>"
+// pricing requests stay outside it, on core NATS, declared with core=.
+const defaultURL = "embedded://?stream=QUICKSTART&subjects=orders.>,dead.>&core=pricing.>"
 
 func main() {
 	url := flag.String("url", envOr("BUSWAY_URL", defaultURL), "bus URL")

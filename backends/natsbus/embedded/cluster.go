@@ -37,7 +37,7 @@ func StartCluster(n int, opts Options) (*Cluster, error) {
 	}
 	c, base := &Cluster{}, opts.StoreDir
 	if base == "" {
-		dir, err := os.MkdirTemp("", "busway-cluster-*")
+		dir, err := tempStore(clusterTempPrefix)
 		if err != nil {
 			return nil, fmt.Errorf("embedded: store directory: %w", err)
 		}

@@ -66,7 +66,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts}
 	if !opts.NoJetStream && opts.StoreDir == "" {
-		dir, err := os.MkdirTemp("", "busway-nats-*")
+		dir, err := tempStore(serverTempPrefix)
 		if err != nil {
 			return nil, fmt.Errorf("embedded: store directory: %w", err)
 		}
