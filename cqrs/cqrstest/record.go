@@ -213,7 +213,6 @@ func short(id string) string {
 	return id
 }
 
-
 // message rebuilds the published message, for contract Decode.
 func (p *Published) message() *bus.Message {
 	return &bus.Message{Subject: p.Subject, Event: p.event}
