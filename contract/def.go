@@ -72,7 +72,7 @@ func declare(d *Domain, kind Kind, entity, action string, t reflect.Type, opts [
 		df.subject = d.subjects(d.service, entity, action)
 	}
 	if err := subject.Validate(df.subject); err != nil {
-		return nil, declErr("%s %s: subject: %v", kind, df.Type(), err)
+		return nil, fmt.Errorf("%w: %s %s: subject: %w", ErrDeclaration, kind, df.Type(), err)
 	}
 	if err := df.setCodec(s); err != nil {
 		return nil, err
