@@ -19,7 +19,12 @@
 //     ...). Schema definitions ($defs) are moved to components.schemas and
 //     references rewritten, so the document resolves on its own.
 //   - operations = "receive" for what a service handles (events, commands,
-//     queries, a query with its AsyncAPI 3 reply) and "send" for what it sends.
+//     queries, a query with its AsyncAPI 3 reply) and "send" for what it sends;
+//     named "{action}_{group}_{type}" ("{action}_{type}" without a group), so
+//     several services receiving one type in their own groups stay apart.
+//
+// FromService and FromServices build the Model from cqrs services
+// (Service.Describe).
 //
 // Generate returns indented JSON with keys in a stable order, so the output
 // is fit for a golden file and for diffs in review. Validate a document with

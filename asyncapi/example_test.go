@@ -26,7 +26,7 @@ func ExampleGenerate() {
 	}
 	_ = json.Unmarshal(doc, &d)
 	fmt.Println(d.Channels["orders.any.placed"].Address)
-	fmt.Println(d.Operations["receive_com.example.orders.order.place.v1"].Summary)
+	fmt.Println(d.Operations["receive_orders_com.example.orders.order.place.v1"].Summary)
 	// Output:
 	// orders.{token2}.placed
 	// Handles the command com.example.orders.order.place.v1 (group "orders").

@@ -81,8 +81,11 @@ func (d *doc) add(r Registration) error {
 	}
 	chKey := d.channel(r.Subject, msgKey)
 	opKey := string(r.Action) + "_" + msgKey
+	if r.Group != "" {
+		opKey = string(r.Action) + "_" + sanitize(r.Group) + "_" + msgKey
+	}
 	if _, dup := d.operations[opKey]; dup {
-		return fmt.Errorf("%s of %s registered twice", r.Action, r.Type)
+		return fmt.Errorf("%s of %s registered twice (group %q)", r.Action, r.Type, r.Group)
 	}
 	op := obj{
 		"action":   string(r.Action),

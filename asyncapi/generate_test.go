@@ -75,7 +75,7 @@ func TestGenerateStructure(t *testing.T) {
 	assert.Equal(t, "#/components/schemas/Line", line["$ref"])
 
 	assert.Equal(t, "send", get(t, d, "operations", "send_com.example.orders.order.placed.v2")["action"])
-	assert.Equal(t, "receive", get(t, d, "operations", "receive_com.example.orders.order.placed.v2")["action"])
+	assert.Equal(t, "receive", get(t, d, "operations", "receive_billing_com.example.orders.order.placed.v2")["action"])
 	reply := get(t, d, "operations", "receive_com.example.orders.order.get.v1", "reply")
 	assert.Equal(t, map[string]any{"$ref": "#/channels/orders.order.get_reply"}, reply["channel"])
 	assert.Nil(t, get(t, d, "channels", "orders.order.get_reply")["address"])
