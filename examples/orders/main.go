@@ -12,10 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/busway/busway/asyncapi"
 	_ "github.com/busway/busway/backends/membus"           // registers mem://
 	_ "github.com/busway/busway/backends/natsbus"          // registers nats:// and jetstream://
 	_ "github.com/busway/busway/backends/natsbus/embedded" // registers embedded:// (in-process NATS)
-	"github.com/busway/busway/asyncapi"
 	"github.com/busway/busway/bus"
 	"github.com/busway/busway/contract"
 	"github.com/busway/busway/cqrs"
