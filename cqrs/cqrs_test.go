@@ -223,3 +223,46 @@ func TestIgnoreUnknown(t *testing.T) {
 	assert.Equal(t, "com.example.order.placed.v3", dl.Event.Type)
 	assert.Equal(t, uint64(2), svc.Unknown()["com.example.order.shipped.v1"])
 }
+
+func TestDescribe(t *testing.T) {
+	b := openBus(t, "mem://")
+	svc := cqrs.New(b, orders, cqrs.DeadLetter("orders.failed"))
+	require.NoError(t, cqrs.OnCommand(svc, place, func(context.Context, placeOrder) error { return nil }))
+	require.NoError(t, cqrs.OnQuery(svc, get, func(context.Context, getOrder) (orderView, error) { return orderView{}, nil }))
+	svc.Sends(placed)
+	d := svc.Describe()
+	assert.Equal(t, "orders", d.Service)
+	assert.Equal(t, "orders.failed", d.DeadLetter)
+	require.Len(t, d.Handlers, 2)
+	h := d.Handlers[0]
+	assert.Equal(t, contract.KindCommand, h.Kind)
+	assert.Equal(t, "com.example.order.place.v1", h.Type)
+	assert.Equal(t, "orders.order.place", h.Subject)
+	assert.Equal(t, "orders", h.Group)
+	assert.Equal(t, "cqrs_test.placeOrder", h.GoType)
+	assert.NotEmpty(t, h.Schema)
+	q := d.Handlers[1]
+	assert.Equal(t, contract.KindQuery, q.Kind)
+	assert.Equal(t, "com.example.view.get.reply.v1", q.ReplyType)
+	assert.NotEmpty(t, q.ReplySchema)
+	require.Len(t, d.Sends, 1)
+	assert.Equal(t, []string{"com.example.order.placed.v1", "com.example.order.placed.v2"}, d.Sends[0].Types)
+
+	assert.Panics(t, func() { cqrs.New(b, orders, cqrs.DeadLetter("orders.*")) }, "invalid dead-letter subject")
+}
+
+func TestRunAllStopsOnFailure(t *testing.T) {
+	b := openBus(t, "mem://")
+	svc := cqrs.New(b, billing)
+	require.NoError(t, cqrs.OnEvent(svc, placed, func(context.Context, placedV2) error { return nil }))
+	boom := errors.New("boom")
+	err := cqrs.RunAll(ctx, svc, runnerFunc(func(context.Context) error { return boom }))
+	require.ErrorIs(t, err, boom)
+	require.ErrorIs(t, svc.Run(ctx), bus.ErrClosed, "a service runs once")
+	require.ErrorIs(t, cqrs.OnEvent(svc, placedOld, func(context.Context, placedV1) error { return nil }),
+		cqrs.ErrRegistration, "registration after Run")
+}
+
+type runnerFunc func(context.Context) error
+
+func (f runnerFunc) Run(ctx context.Context) error { return f(ctx) }
