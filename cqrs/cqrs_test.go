@@ -3,14 +3,18 @@ package cqrs_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/busway/busway/bus"
 	"github.com/busway/busway/contract"
 	"github.com/busway/busway/cqrs"
+	"github.com/busway/busway/internal/syncbuf"
 	"github.com/busway/busway/middleware"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 var ctx = context.Background()
@@ -206,7 +210,9 @@ func TestCorrelationAndQuery(t *testing.T) {
 func TestIgnoreUnknown(t *testing.T) {
 	b := openBus(t, "mem://")
 	got := make(chan placedV2, 1)
-	svc := cqrs.New(b, billing, cqrs.IgnoreUnknown())
+	var logs syncbuf.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	svc := cqrs.New(b, billing, cqrs.IgnoreUnknown(), cqrs.Logger(logger))
 	require.NoError(t, cqrs.OnEvent(svc, placed, func(_ context.Context, v placedV2) error {
 		got <- v
 		return nil
@@ -222,6 +228,22 @@ func TestIgnoreUnknown(t *testing.T) {
 	dl := next(t, dead, "too-new version, dead-lettered even under IgnoreUnknown")
 	assert.Equal(t, "com.example.order.placed.v3", dl.Event.Type)
 	assert.Equal(t, uint64(2), svc.Unknown()["com.example.order.shipped.v1"])
+	assert.Equal(t, 1, strings.Count(logs.String(), "level=INFO"), "one Info line per type:\n%s", logs.String())
+	assert.Contains(t, logs.String(), "type=com.example.order.shipped.v1")
+}
+
+func TestProtobufEvent(t *testing.T) {
+	b := openBus(t, "mem://")
+	note := contract.NewEvent[*wrapperspb.StringValue](orders, "note", "added", contract.Protobuf())
+	got := make(chan string, 1)
+	svc := cqrs.New(b, billing)
+	require.NoError(t, cqrs.OnEvent(svc, note, func(ctx context.Context, v *wrapperspb.StringValue) error {
+		got <- cqrs.Message(ctx).Event.DataContentType + " " + v.GetValue()
+		return nil
+	}))
+	run(t, svc)
+	publish(t, note.Publish(ctx, b, wrapperspb.String("hi")))
+	assert.Equal(t, "application/protobuf hi", next(t, got, "protobuf event"))
 }
 
 func TestDescribe(t *testing.T) {
