@@ -32,17 +32,26 @@ func (jsonCodec) marshal(v any) ([]byte, error) { return json.Marshal(v) }
 
 func (jsonCodec) unmarshal(data []byte, t reflect.Type, strict bool) (any, error) {
 	p := reflect.New(t)
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if strict {
-		dec.DisallowUnknownFields()
-	}
-	if err := dec.Decode(p.Interface()); err != nil {
+	if err := unmarshalJSON(data, p.Interface(), strict); err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("trailing data after JSON value")
-	}
 	return p.Elem().Interface(), nil
+}
+
+// unmarshalJSON decodes data into ptr; strict rejects unknown fields.
+func unmarshalJSON(data []byte, ptr any, strict bool) error {
+	if !strict {
+		return json.Unmarshal(data, ptr)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(ptr); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("trailing data after JSON value")
+	}
+	return nil
 }
 
 type protoCodec struct{}

@@ -245,3 +245,15 @@ func TestParseType(t *testing.T) {
 		assert.Equal(t, want, got, in)
 	}
 }
+
+// Validate checks the schema, not unknown fields: an added field is a
+// compatible change unless the declaration is Strict.
+func TestValidateAllowsAddedFields(t *testing.T) {
+	ev := contract.NewEvent[validated](d, "line", "added", contract.Validate())
+	m := bus.NewMessage("orders.line.added", ev.Type(), []byte(`{"id":"abc","qty":1,"gift":true}`))
+	_, err := ev.Decode(m)
+	require.NoError(t, err)
+	strict := contract.NewEvent[validated](d, "line", "added", contract.Validate(), contract.Strict())
+	_, err = strict.Decode(m)
+	require.ErrorIs(t, err, contract.ErrDecode)
+}

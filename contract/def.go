@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/busway/busway/bus"
 	"github.com/busway/busway/bus/subject"
@@ -37,9 +37,12 @@ type def struct {
 	strict         bool
 	validate       bool
 
-	mu    sync.RWMutex
-	steps map[int]step // by from-version
-	types map[int]reflect.Type
+	typ string // CloudEvents type of the current version
+
+	mu    sync.Mutex            // serialises addStep
+	steps map[int]step          // by from-version; written under mu
+	types map[int]reflect.Type  // Go type by version; written under mu
+	read  atomic.Pointer[chain] // what decode reads, rebuilt by addStep
 
 	schemaOnce sync.Once
 	schema     []byte
@@ -67,6 +70,8 @@ func declare(d *Domain, kind Kind, entity, action string, t reflect.Type, opts [
 	df := &def{d: d, kind: kind, entity: entity, action: action, version: s.version, goType: t,
 		base: d.prefix + "." + entity + "." + action, codec: jsonCodec{}, strict: s.strict, validate: s.validate,
 		steps: map[int]step{}, types: map[int]reflect.Type{s.version: t}}
+	df.typ = d.typeName(entity, action, s.version)
+	df.rebuild()
 	df.subject = s.subject
 	if df.subject == "" {
 		df.subject = d.subjects(d.service, entity, action)
@@ -97,7 +102,7 @@ func (df *def) setCodec(s spec) error {
 }
 
 // Type returns the CloudEvents type of the current version.
-func (df *def) Type() string { return df.d.typeName(df.entity, df.action, df.version) }
+func (df *def) Type() string { return df.typ }
 
 // addStep registers one upcaster after checking it against the chain.
 func (df *def) addStep(st step) error {
@@ -123,6 +128,7 @@ func (df *def) addStep(st step) error {
 	}
 	df.steps[st.from] = st
 	df.types[st.from], df.types[st.from+1] = st.old, st.new
+	df.rebuild()
 	return nil
 }
 
@@ -130,8 +136,8 @@ func (df *def) addStep(st step) error {
 // lead, step by step, to the current version. (Steps go from N to N+1
 // only, so a chain has no cycles by construction.)
 func (df *def) Check() error {
-	df.mu.RLock()
-	defer df.mu.RUnlock()
+	df.mu.Lock()
+	defer df.mu.Unlock()
 	for from := range df.steps {
 		for v := from + 1; v < df.version; v++ {
 			if df.steps[v].fn == nil {
@@ -144,25 +150,10 @@ func (df *def) Check() error {
 
 // Versions returns the versions this declaration reads, ascending: the
 // current one and every one with an upcaster chain to it.
-func (df *def) Versions() []int {
-	df.mu.RLock()
-	defer df.mu.RUnlock()
-	vs := []int{df.version}
-	for v := df.version - 1; v >= 1 && df.steps[v].fn != nil; v-- {
-		vs = append(vs, v)
-	}
-	sort.Ints(vs)
-	return vs
-}
+func (df *def) Versions() []int { return slices.Clone(df.read.Load().versions) }
 
 // Types returns the CloudEvents types of Versions.
-func (df *def) Types() []string {
-	var ts []string
-	for _, v := range df.Versions() {
-		ts = append(ts, df.d.typeName(df.entity, df.action, v))
-	}
-	return ts
-}
+func (df *def) Types() []string { return slices.Clone(df.read.Load().types) }
 
 // message builds the outgoing message for v under ceType.
 func (df *def) message(ctx context.Context, ceType, subj string, v any) (*bus.Message, error) {
@@ -182,48 +173,4 @@ func (df *def) message(ctx context.Context, ceType, subj string, v any) (*bus.Me
 		middleware.Correlate(ctx, m)
 	}
 	return m, nil
-}
-
-// decode reads m as the current version, upcasting older versions. Every
-// error is permanent.
-func (df *def) decode(m *bus.Message) (any, error) {
-	t := m.Event.Type
-	base, v, ok := ParseType(t)
-	if !ok || base != df.base {
-		return nil, UnknownType(t, df.Types())
-	}
-	if !slices.Contains(df.Versions(), v) {
-		return nil, UnknownVersion(t, df.Versions())
-	}
-	if ct := m.Event.DataContentType; ct != "" && ct != df.codec.contentType() {
-		return nil, bus.Permanent(fmt.Errorf("%w: %s: datacontenttype %q, want %q", ErrDecode, t, ct, df.codec.contentType()))
-	}
-	if df.validate && v == df.version {
-		if err := df.check(m.Event.Data); err != nil {
-			return nil, bus.Permanent(fmt.Errorf("%w: %s: %w", ErrDecode, t, err))
-		}
-	}
-	df.mu.RLock()
-	gt := df.types[v]
-	df.mu.RUnlock()
-	val, err := df.codec.unmarshal(m.Event.Data, gt, df.strict)
-	if err != nil {
-		return nil, bus.Permanent(fmt.Errorf("%w: %s into %v: %w", ErrDecode, t, gt, err))
-	}
-	return df.upcast(val, v)
-}
-
-// upcast runs the steps from version v to the current one.
-func (df *def) upcast(val any, v int) (any, error) {
-	for ; v < df.version; v++ {
-		df.mu.RLock()
-		st := df.steps[v]
-		df.mu.RUnlock()
-		next, err := st.fn(val)
-		if err != nil {
-			return nil, bus.Permanent(fmt.Errorf("contract: %s: upcast v%d->v%d: %w", df.base, v, v+1, err))
-		}
-		val = next
-	}
-	return val, nil
 }

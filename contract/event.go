@@ -104,17 +104,3 @@ func Upcast[Old, New any](c interface{ core() *def }, from int, fn func(Old) (Ne
 func (e *Event[T]) Check() error { return e.df.Check() }
 
 func (e *Event[T]) core() *def { return e.df }
-
-// decodeAs decodes m with df and asserts the result to T.
-func decodeAs[T any](df *def, m *bus.Message) (T, error) {
-	var zero T
-	v, err := df.decode(m)
-	if err != nil {
-		return zero, err
-	}
-	t, ok := v.(T)
-	if !ok {
-		return zero, bus.Permanent(declErr("%s: upcast chain produced %T, want %v", df.Type(), v, reflect.TypeFor[T]()))
-	}
-	return t, nil
-}

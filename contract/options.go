@@ -41,7 +41,9 @@ func Strict() Option { return func(s *spec) { s.strict = true } }
 // Validate checks payloads against the type's JSON Schema on publish
 // (New/Publish fail) and on receipt (Decode fails permanently). Off by
 // default. It applies to the current version's payloads; older versions
-// are decoded into their own Go types and upcast. JSON only.
+// are decoded into their own Go types and upcast. The derived schema
+// requires fields without omitempty and allows fields it does not list
+// (adding a field stays compatible; use Strict to refuse them). JSON only.
 func Validate() Option { return func(s *spec) { s.validate = true } }
 
 // step is one upcaster: version from (Go type old) to from+1 (Go type new).

@@ -15,7 +15,7 @@ type validator = *validatorlib.Schema
 // schemaFor derives the JSON Schema (draft 2020-12, definitions inlined)
 // of Go type t, with $id set to uri.
 func schemaFor(t reflect.Type, uri string) ([]byte, error) {
-	r := &jsonschema.Reflector{DoNotReference: true}
+	r := &jsonschema.Reflector{DoNotReference: true, AllowAdditionalProperties: true}
 	s := r.ReflectFromType(t)
 	s.ID = jsonschema.ID(uri)
 	return json.Marshal(s)

@@ -3,14 +3,18 @@ package cqrs_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/busway/busway/bus"
 	"github.com/busway/busway/contract"
 	"github.com/busway/busway/cqrs"
+	"github.com/busway/busway/internal/syncbuf"
 	"github.com/busway/busway/middleware"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 var ctx = context.Background()
@@ -206,7 +210,9 @@ func TestCorrelationAndQuery(t *testing.T) {
 func TestIgnoreUnknown(t *testing.T) {
 	b := openBus(t, "mem://")
 	got := make(chan placedV2, 1)
-	svc := cqrs.New(b, billing, cqrs.IgnoreUnknown())
+	var logs syncbuf.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	svc := cqrs.New(b, billing, cqrs.IgnoreUnknown(), cqrs.Logger(logger))
 	require.NoError(t, cqrs.OnEvent(svc, placed, func(_ context.Context, v placedV2) error {
 		got <- v
 		return nil
@@ -222,4 +228,63 @@ func TestIgnoreUnknown(t *testing.T) {
 	dl := next(t, dead, "too-new version, dead-lettered even under IgnoreUnknown")
 	assert.Equal(t, "com.example.order.placed.v3", dl.Event.Type)
 	assert.Equal(t, uint64(2), svc.Unknown()["com.example.order.shipped.v1"])
+	assert.Equal(t, 1, strings.Count(logs.String(), "level=INFO"), "one Info line per type:\n%s", logs.String())
+	assert.Contains(t, logs.String(), "type=com.example.order.shipped.v1")
 }
+
+func TestProtobufEvent(t *testing.T) {
+	b := openBus(t, "mem://")
+	note := contract.NewEvent[*wrapperspb.StringValue](orders, "note", "added", contract.Protobuf())
+	got := make(chan string, 1)
+	svc := cqrs.New(b, billing)
+	require.NoError(t, cqrs.OnEvent(svc, note, func(ctx context.Context, v *wrapperspb.StringValue) error {
+		got <- cqrs.Message(ctx).Event.DataContentType + " " + v.GetValue()
+		return nil
+	}))
+	run(t, svc)
+	publish(t, note.Publish(ctx, b, wrapperspb.String("hi")))
+	assert.Equal(t, "application/protobuf hi", next(t, got, "protobuf event"))
+}
+
+func TestDescribe(t *testing.T) {
+	b := openBus(t, "mem://")
+	svc := cqrs.New(b, orders, cqrs.DeadLetter("orders.failed"))
+	require.NoError(t, cqrs.OnCommand(svc, place, func(context.Context, placeOrder) error { return nil }))
+	require.NoError(t, cqrs.OnQuery(svc, get, func(context.Context, getOrder) (orderView, error) { return orderView{}, nil }))
+	svc.Sends(placed)
+	d := svc.Describe()
+	assert.Equal(t, "orders", d.Service)
+	assert.Equal(t, "orders.failed", d.DeadLetter)
+	require.Len(t, d.Handlers, 2)
+	h := d.Handlers[0]
+	assert.Equal(t, contract.KindCommand, h.Kind)
+	assert.Equal(t, "com.example.order.place.v1", h.Type)
+	assert.Equal(t, "orders.order.place", h.Subject)
+	assert.Equal(t, "orders", h.Group)
+	assert.Equal(t, "cqrs_test.placeOrder", h.GoType)
+	assert.NotEmpty(t, h.Schema)
+	q := d.Handlers[1]
+	assert.Equal(t, contract.KindQuery, q.Kind)
+	assert.Equal(t, "com.example.view.get.reply.v1", q.ReplyType)
+	assert.NotEmpty(t, q.ReplySchema)
+	require.Len(t, d.Sends, 1)
+	assert.Equal(t, []string{"com.example.order.placed.v1", "com.example.order.placed.v2"}, d.Sends[0].Types)
+
+	assert.Panics(t, func() { cqrs.New(b, orders, cqrs.DeadLetter("orders.*")) }, "invalid dead-letter subject")
+}
+
+func TestRunAllStopsOnFailure(t *testing.T) {
+	b := openBus(t, "mem://")
+	svc := cqrs.New(b, billing)
+	require.NoError(t, cqrs.OnEvent(svc, placed, func(context.Context, placedV2) error { return nil }))
+	boom := errors.New("boom")
+	err := cqrs.RunAll(ctx, svc, runnerFunc(func(context.Context) error { return boom }))
+	require.ErrorIs(t, err, boom)
+	require.ErrorIs(t, svc.Run(ctx), bus.ErrClosed, "a service runs once")
+	require.ErrorIs(t, cqrs.OnEvent(svc, placedOld, func(context.Context, placedV1) error { return nil }),
+		cqrs.ErrRegistration, "registration after Run")
+}
+
+type runnerFunc func(context.Context) error
+
+func (f runnerFunc) Run(ctx context.Context) error { return f(ctx) }

@@ -47,8 +47,8 @@
 //  3. If a producer went first anyway, consumers still on vN dead-letter
 //     vN+1 messages with "...vN+1: this service knows vN" (never decode
 //     them into vN structs); once the consumers are upgraded, replay the
-//     dead-letter subject (republish the original messages, kept byte for
-//     byte) and they are handled.
+//     dead letters with Replay (the original message, republished to its
+//     subject under a new event id) and they are handled.
 //
 // cqrs/upgrade_test.go runs both orders on embedded JetStream and checks
 // what happens to every message.
