@@ -9,7 +9,8 @@ import (
 
 // AssertPublished checks that an event of ev's type (or an older version
 // ev reads, upcast) for which pred returns true was published (pred nil
-// matches any), and returns the first match. It waits until the bus is
+// matches any), and returns the first match. The test's own input (Send,
+// Publish) does not count. It waits until the bus is
 // idle first. On failure it lists what was published, with the payloads of
 // ev's type decoded.
 func AssertPublished[T any](t testing.TB, h *Harness, ev *contract.Event[T], pred func(T) bool) (T, bool) {
@@ -121,7 +122,7 @@ func AssertNothingElsePublished(t testing.TB, h *Harness) bool {
 // match decodes p with ev when ev reads its type, and applies pred.
 func match[T any](ev *contract.Event[T], p *Published, pred func(T) bool) (T, bool) {
 	var zero T
-	if p.DeadLetter != nil || p.Reply || !ev.Accepts(p.Type) {
+	if p.DeadLetter != nil || p.Reply || p.input || !ev.Accepts(p.Type) {
 		return zero, false
 	}
 	v, err := ev.Decode(p.message())

@@ -181,3 +181,16 @@ func TestUnknownVersionDeadLettered(t *testing.T) {
 	require.True(t, ok)
 	assert.Contains(t, a.Reason, "com.example.order.placed.v3: this service knows v1")
 }
+
+// TestInputIsNotOutput: what the test itself published does not satisfy
+// AssertPublished (it is listed as test input in the failure).
+func TestInputIsNotOutput(t *testing.T) {
+	h := cqrstest.New(t)
+	cqrstest.Publish(h, PlacedEv, Placed{ID: "in"})
+	cqrstest.AssertNotPublished(t, h, PlacedEv, nil)
+	ft := &fakeT{TB: t}
+	_, ok := cqrstest.AssertPublished(ft, h, PlacedEv, nil)
+	assert.False(t, ok)
+	assert.Contains(t, ft.failures(), `com.example.order.placed.v1 on shop.order.placed: {ID:in Qty:0} [test input]`)
+	cqrstest.AssertNothingElsePublished(t, h)
+}
