@@ -90,7 +90,11 @@ func (h *Harness) Bus() *bus.Bus { return h.b }
 // with: one message at a time per subscription, retries without delay,
 // every attempt recorded. Add them after the service's own options.
 func (h *Harness) Options() []cqrs.Option {
-	name := fmt.Sprint("service-", h.svcSeq.Add(1))
+	return h.options(fmt.Sprint("service-", h.svcSeq.Add(1)))
+}
+
+// options are Options with the attempts recorded under name.
+func (h *Harness) options(name string) []cqrs.Option {
 	opts := []cqrs.Option{
 		cqrs.RetryBackoff(bus.ConstantBackoff(0)),
 		cqrs.SubscribeOptions(bus.Concurrency(1), bus.Wrap(h.recorder(name))),
@@ -103,7 +107,7 @@ func (h *Harness) Options() []cqrs.Option {
 
 // Service returns cqrs.New(h.Bus(), d, opts...) with the harness's Options.
 func (h *Harness) Service(d *contract.Domain, opts ...cqrs.Option) *cqrs.Service {
-	return cqrs.New(h.b, d, append(opts, h.Options()...)...)
+	return cqrs.New(h.b, d, append(opts, h.options(d.Service())...)...)
 }
 
 // Run starts the services (built with Options) and returns once every one

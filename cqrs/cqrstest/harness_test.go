@@ -145,6 +145,7 @@ func TestAssertHandledOutcomes(t *testing.T) {
 	d, ok := cqrstest.AssertHandled(t, h, PlaceCmd, cqrstest.DeadLettered)
 	require.True(t, ok)
 	assert.Contains(t, d.Reason, "negative quantity")
+	assert.Equal(t, "shop", d.Service)
 	cqrstest.AssertNothingElsePublished(t, h)
 
 	outcomes := map[cqrstest.Outcome]int{}

@@ -56,7 +56,7 @@ func (o Outcome) String() string {
 
 // Handling is one attempt of a service's subscription at a message.
 type Handling struct {
-	Service string // harness name of the service's options ("service-N")
+	Service string // the service name (h.Service), or "service-N" (the Nth h.Options)
 	Subject string
 	Type    string
 	ID      string
