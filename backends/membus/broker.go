@@ -68,6 +68,7 @@ type broker struct {
 	inboxes map[string]chan *driver.Message
 
 	orphans orphanStore // group messages waiting for a member
+	idle    idleWatch   // for WaitIdle
 }
 
 func newBroker(name string) *broker {

@@ -84,6 +84,7 @@ func (c *Conn) Subscribe(ctx context.Context, opts driver.SubscribeOptions, h dr
 	// Routed to under the set's lock, so that Close drains s only once it is.
 	err := c.subs.Add(s, func() {
 		s.start(max(opts.Concurrency, 1))
+		c.b.idle.track(s)
 		c.b.join(s)
 	})
 	if err != nil {

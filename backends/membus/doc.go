@@ -146,4 +146,14 @@
 // # As
 //
 // Conn.As supports **Conn. Messages and Ackers support no As.
+//
+// # Waiting for idle (tests)
+//
+// Conn.WaitIdle returns once no subscription on the broker has a message
+// queued, in a handler or awaiting a delayed redelivery, so a test can
+// publish, wait, and assert on everything that followed without sleeping.
+// Reach it from a bus with As:
+//
+//	var c *membus.Conn
+//	if b.As(&c) { err = c.WaitIdle(ctx) }
 package membus

@@ -128,6 +128,7 @@ func (s *subscription) worker() {
 		s.mu.Lock()
 		s.inflight--
 		s.checkIdle()
+		s.b.idle.poke()
 	}
 }
 
@@ -207,6 +208,7 @@ func (s *subscription) Drain(ctx context.Context) error {
 		s.stop()
 		s.wg.Wait()
 		s.conn.subs.Remove(s)
+		s.b.idle.untrack(s)
 		var cause error
 		if !graceful {
 			cause = ctx.Err()
