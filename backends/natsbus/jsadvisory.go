@@ -75,7 +75,7 @@ func (o *jsConsumer) onAdvisory(m *nats.Msg) {
 	defer s.gate.Leave()
 	o.track.settled(a.StreamSeq)
 	s.h(&driver.Message{Subject: raw.Subject, Header: raw.Header, Data: raw.Data,
-		Attempt: int(a.Deliveries), Exhausted: true, Native: raw})
+		Attempt: int(a.Deliveries), Exhausted: true, Native: raw, Stream: a.Stream, Sequence: a.StreamSeq})
 }
 
 // routeAny is route for an advisory: a member matching subj, else any

@@ -52,6 +52,11 @@ type Message struct {
 	// *nats.Msg; JetStream: jetstream.Msg; Watermill: *message.Message).
 	// Nil when the backend has none to offer.
 	Native any
+	// Stream and Sequence say where a received message is stored, on a
+	// backend that stores messages (JetStream: the stream name and stream
+	// sequence); empty and 0 elsewhere. The bus puts them on dead letters.
+	Stream   string
+	Sequence uint64
 }
 
 // Handler receives each delivered message. The bus settles the message
