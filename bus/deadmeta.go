@@ -120,9 +120,11 @@ func (s *Subscription) failureMeta(h map[string][]string, m *Message, cause erro
 		first = v[0] // a replay keeps its original first failure
 	}
 	h[DeadLetterFirstFailureHeader] = []string{first}
-	if m.raw.Stream != "" {
-		h[DeadLetterStreamHeader] = []string{m.raw.Stream}
-		h[DeadLetterSequenceHeader] = []string{strconv.FormatUint(m.raw.Sequence, 10)}
+	if o, ok := m.raw.Acker.(driver.Originer); ok {
+		if stream, seq := o.Origin(); stream != "" {
+			h[DeadLetterStreamHeader] = []string{stream}
+			h[DeadLetterSequenceHeader] = []string{strconv.FormatUint(seq, 10)}
+		}
 	}
 }
 

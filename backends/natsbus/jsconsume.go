@@ -183,13 +183,12 @@ func (s *jsSub) spread() time.Duration {
 // deliver runs s's handler on msg, received by loop l.
 func (s *jsSub) deliver(l *pullLoop, msg jetstream.Msg) {
 	d := &delivery{msg: msg, sub: s}
-	attempt, stream := 0, ""
+	attempt := 0
 	if meta, err := msg.Metadata(); err == nil {
-		attempt, d.seq, stream = int(meta.NumDelivered), meta.Sequence.Stream, meta.Stream
+		attempt, d.seq = int(meta.NumDelivered), meta.Sequence.Stream
 		s.owner.track.delivered(d.seq)
 	}
-	d.dm = driver.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data(), Attempt: attempt, Acker: d, Native: msg,
-		Stream: stream, Sequence: d.seq}
+	d.dm = driver.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data(), Attempt: attempt, Acker: d, Native: msg}
 	l.cur.Store(d)
 	s.h(&d.dm)
 	l.cur.CompareAndSwap(d, nil)

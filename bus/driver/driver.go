@@ -52,11 +52,15 @@ type Message struct {
 	// *nats.Msg; JetStream: jetstream.Msg; Watermill: *message.Message).
 	// Nil when the backend has none to offer.
 	Native any
-	// Stream and Sequence say where a received message is stored, on a
-	// backend that stores messages (JetStream: the stream name and stream
-	// sequence); empty and 0 elsewhere. The bus puts them on dead letters.
-	Stream   string
-	Sequence uint64
+}
+
+// Originer is implemented by the Acker of a backend that stores messages:
+// Origin says where the delivered message is stored (JetStream: stream
+// name and stream sequence). The bus puts it on dead letters. A backend
+// without an Acker for a delivery (Exhausted) may set the bus's
+// Busway-Dead-Letter-Stream and -Sequence headers itself.
+type Originer interface {
+	Origin() (stream string, sequence uint64)
 }
 
 // Handler receives each delivered message. The bus settles the message
