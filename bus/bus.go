@@ -150,6 +150,9 @@ func (b *Bus) encode(ctx context.Context, m *Message) (*driver.Message, error) {
 	dm := &driver.Message{Subject: m.Subject, Header: h, Data: body}
 	if b.dedup {
 		dm.ID = driver.DedupID(m.Event.Source, m.Event.ID)
+		if n := h[ReplayCountHeader]; len(n) > 0 { // a replay is not a duplicate of its original
+			dm.ID = replayID(m, h, n[0])
+		}
 	}
 	return dm, nil
 }

@@ -48,6 +48,41 @@
 // (JetStream: the max-deliveries advisory) runs no handler: it is
 // dead-lettered with the reason, or logged at Error.
 //
+// # Dead-letter headers
+//
+// A dead letter keeps the original's headers and body, and adds these
+// headers, a stable contract (names are exported constants; values are
+// single strings):
+//
+//	Busway-Dead-Letter-Reason         the last error's text (one line, at most 1 KiB)
+//	Busway-Dead-Letter-Subject        the subject the message arrived on
+//	Busway-Dead-Letter-Attempts       deliveries attempted
+//	Busway-Dead-Letter-Permanent      "true" for a Permanent failure, else "false"
+//	Busway-Dead-Letter-Time           when it was dead-lettered (RFC 3339, UTC)
+//	Busway-Dead-Letter-Group          the failing consumer group ("" without one)
+//	Busway-Dead-Letter-Route          the failing subscription's pattern (Router route)
+//	Busway-Dead-Letter-Kind           permanent, exhausted, malformed, panic, timeout,
+//	                                  unknown-type (or an error's DeadLetterKind())
+//	Busway-Dead-Letter-First-Failure  the first failed attempt (RFC 3339, UTC), best effort
+//	Busway-Dead-Letter-Stream         the original's stream (JetStream only)
+//	Busway-Dead-Letter-Sequence       the original's stream sequence (JetStream only)
+//	Busway-Dead-Letter-Replays        replays before this failure ("0" for the first)
+//
+// First-Failure is exact when the first attempt failed for good, and when
+// the process that dead-letters saw the earlier failures (at-most-once
+// retries in process, and redeliveries that came back to the same process
+// on mem and JetStream: it remembers up to 4096 events per subscription).
+// When the earlier failures happened elsewhere (another instance of the
+// group, before a restart) it is the dead-letter time, an upper bound. A
+// replayed message keeps the First-Failure of its first dead letter.
+//
+// A message carrying ReplayGroupHeader (a replay, see package deadletter)
+// is handled only by the subscription whose group and pattern match
+// ReplayGroupHeader and ReplayRouteHeader; every other subscription that
+// receives it acknowledges it without running its handler (logged at
+// Debug). Its deduplication id includes the replay count, so JetStream
+// stores it although the original is in its duplicate window.
+//
 // Each failure is logged once, by the bus, with subject, group, event id,
 // attempt and error: at Warn when the message will be attempted again or
 // was dead-lettered (with the dead-letter subject), at Error when it is

@@ -25,6 +25,7 @@ func (s *Subscription) runAtMostOnce(dm *driver.Message) {
 		}
 		switch {
 		case err == nil:
+			s.firsts.forget(m)
 			return
 		case s.stopped() && errors.Is(err, context.Canceled):
 			s.lostAtStop(m)
@@ -33,6 +34,7 @@ func (s *Subscription) runAtMostOnce(dm *driver.Message) {
 			s.fail(s.settleCtx, m, err)
 			return
 		}
+		s.firsts.failed(m, time.Now())
 		d := s.delay(attempt)
 		s.failureLog(m, err).Warn("busway: handler failed; retrying in process (at-most-once delivery)",
 			"max_attempts", s.cfg.maxAttempts, "retry_delay", d)
@@ -79,7 +81,7 @@ func (s *Subscription) exhausted(dm *driver.Message) {
 		log.Error("busway: message given up by the backend and lost: no dead-letter subject is set")
 		return
 	}
-	if err := s.deadLetter(s.ctx, m, cause, false); err != nil {
+	if err := s.deadLetter(s.ctx, m, cause, true); err != nil {
 		log.Error("busway: message given up by the backend and lost: dead-letter publish failed",
 			"dead_letter", s.cfg.deadLetter, "dead_letter_error", err)
 		return

@@ -44,8 +44,10 @@ func (s *Subscription) settle(m *Message, err error) {
 	ctx, acker := s.settleCtx, m.raw.Acker
 	switch {
 	case err == nil:
+		s.firsts.forget(m)
 		s.logAckErr(m, "ack", acker.Ack(ctx))
 	case s.retryable(m.attempt, err):
+		s.firsts.failed(m, time.Now())
 		d := s.delay(m.attempt)
 		s.failureLog(m, err).Warn("busway: handler failed; message handed back for redelivery",
 			"max_attempts", s.cfg.maxAttempts, "redelivery_delay", d)
@@ -98,7 +100,7 @@ func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
 	acker := m.raw.Acker
 	why := "no dead-letter subject is set"
 	if s.cfg.deadLetter != "" {
-		dlErr := s.deadLetter(s.ctx, m, err, IsPermanent(err))
+		dlErr := s.deadLetter(s.ctx, m, err, false)
 		switch {
 		case dlErr == nil:
 			log.Warn("busway: message dead-lettered", "dead_letter", s.cfg.deadLetter)
@@ -153,22 +155,28 @@ func (s *Subscription) failureLog(m *Message, err error) *slog.Logger {
 }
 
 // deadLetter publishes the original bytes to the dead-letter subject with
-// the failure described in added headers.
-func (s *Subscription) deadLetter(ctx context.Context, m *Message, cause error, permanent bool) error {
-	h := make(map[string][]string, len(m.raw.Header)+5)
+// the failure described in added headers; exhausted is set when the
+// backend gave up redelivering.
+func (s *Subscription) deadLetter(ctx context.Context, m *Message, cause error, exhausted bool) error {
+	h := make(map[string][]string, len(m.raw.Header)+12)
 	for k, v := range m.raw.Header {
 		h[k] = v
 	}
 	h[DeadLetterSubjectHeader] = []string{m.raw.Subject}
 	h[DeadLetterAttemptsHeader] = []string{strconv.Itoa(m.attempt)}
-	h[DeadLetterPermanentHeader] = []string{strconv.FormatBool(permanent)}
-	h[DeadLetterTimeHeader] = []string{time.Now().UTC().Format(time.RFC3339Nano)}
+	h[DeadLetterPermanentHeader] = []string{strconv.FormatBool(!exhausted && IsPermanent(cause))}
+	now := time.Now()
+	h[DeadLetterTimeHeader] = []string{now.UTC().Format(time.RFC3339Nano)}
+	s.failureMeta(h, m, cause, exhausted, now)
 	h[DeadLetterReasonHeader] = []string{flatten(cause.Error(), maxReasonLen)}
 	dm := &driver.Message{Subject: s.cfg.deadLetter, Header: h, Data: m.raw.Data}
 	if m.Event.ID != "" && s.b.dedup {
 		// Deduplicated as its own message (see deadLetterKey), never as
 		// a copy of the original.
 		dm.ID = driver.DedupID(m.Event.Source, m.Event.ID, "dead-letter", s.dlKey)
+		if r := h[DeadLetterReplaysHeader][0]; r != "0" { // a failed replay is a new dead letter
+			dm.ID = driver.DedupID(m.Event.Source, m.Event.ID, "dead-letter", s.dlKey, "replay", r)
+		}
 	}
 	err := s.b.conn.Publish(ctx, dm)
 	if errors.Is(err, ErrPayloadTooLarge) {

@@ -32,11 +32,12 @@ type Subscription struct {
 	// message is still settled after a hard stop.
 	settleCtx context.Context
 
-	dlKey string // see deadLetterKey
-	ds    driver.Subscription
-	drain driver.Once
-	cuts  cutter // a later caller's deadline cuts the drain under way
-	end   ending // Done and Err
+	dlKey  string        // see deadLetterKey
+	firsts firstFailures // see failureMeta
+	ds     driver.Subscription
+	drain  driver.Once
+	cuts   cutter // a later caller's deadline cuts the drain under way
+	end    ending // Done and Err
 }
 
 // Subscribe implements Subscriber: it delivers messages whose subject
@@ -168,6 +169,8 @@ func (s *Subscription) dispatch(dm *driver.Message) {
 	switch {
 	case dm.Exhausted:
 		s.exhausted(dm)
+		return
+	case s.skipReplay(dm):
 		return
 	case s.stopped():
 		s.handBack(dm)

@@ -58,78 +58,81 @@ type DedupConfig struct {
 // redeliveries and for backends without publish-side deduplication. Put
 // Dedup outside Retry, so an event is remembered once its whole retry
 // sequence succeeded. A message with an empty event id passes through.
+// Dedup is DedupWith(NewDedupMemory(cfg)), one store per wrapped handler;
+// for a store shared by every instance of a group, and that survives a
+// restart, use DedupWith with backends/natsbus/kvdedup. A replayed dead
+// letter is not a duplicate of its original (see DedupKey).
 func Dedup(cfg DedupConfig) bus.Middleware {
+	return func(next bus.Handler) bus.Handler {
+		return DedupWith(NewDedupMemory(cfg))(next)
+	}
+}
+
+// NewDedupMemory returns the in-process DedupStore that Dedup uses: an
+// LRU of handled events bounded by cfg.MaxEntries, each remembered for
+// cfg.TTL; a duplicate in flight waits for the first copy. Give one store
+// to the handlers of one group only (DedupWith).
+func NewDedupMemory(cfg DedupConfig) DedupStore {
+	return newDedupMemory(cfg, time.Now)
+}
+
+func newDedupMemory(cfg DedupConfig, now func() time.Time) *dedup {
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultDedupTTL
 	}
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = DefaultDedupMaxEntries
 	}
-	return func(next bus.Handler) bus.Handler {
-		return newDedup(cfg, next, time.Now)
+	return &dedup{
+		ttl:      cfg.TTL,
+		max:      cfg.MaxEntries,
+		now:      now,
+		seen:     make(map[string]*list.Element),
+		inflight: make(map[string]chan struct{}),
 	}
 }
 
-// eventKey identifies an event: CloudEvents source plus id.
-type eventKey struct{ source, id string }
-
 // seenEntry is a remembered event, in dedup.order.
 type seenEntry struct {
-	key     eventKey
+	key     string
 	expires time.Time
 }
 
-// dedup is the handler Dedup wraps around next. order lists remembered
-// events newest first; since every entry lives for the same TTL, the back
-// is both the oldest and the first to expire.
+// dedup is the in-memory DedupStore. order lists remembered events newest
+// first; since every entry lives for the same TTL, the back is both the
+// oldest and the first to expire.
 type dedup struct {
-	next bus.Handler
-	ttl  time.Duration
-	max  int
-	now  func() time.Time
+	ttl time.Duration
+	max int
+	now func() time.Time
 	// onWait, when set (tests), is called when a duplicate starts waiting.
 	onWait func()
 
 	mu    sync.Mutex
-	seen  map[eventKey]*list.Element // of *seenEntry
+	seen  map[string]*list.Element // of *seenEntry
 	order list.List
 	// inflight holds the events being handled, each with a channel closed
 	// when its handling ends; nil until a duplicate waits for it.
-	inflight map[eventKey]chan struct{}
+	inflight map[string]chan struct{}
 }
 
-func newDedup(cfg DedupConfig, next bus.Handler, now func() time.Time) *dedup {
-	return &dedup{
-		next:     next,
-		ttl:      cfg.TTL,
-		max:      cfg.MaxEntries,
-		now:      now,
-		seen:     make(map[eventKey]*list.Element),
-		inflight: make(map[eventKey]chan struct{}),
-	}
-}
-
-// Handle implements bus.Handler.
-func (d *dedup) Handle(ctx context.Context, m *bus.Message) error {
-	if m.Event.ID == "" {
-		return d.next.Handle(ctx, m)
-	}
-	k := eventKey{source: m.Event.Source, id: m.Event.ID}
+// Begin implements DedupStore.
+func (d *dedup) Begin(ctx context.Context, key string) (bool, error) {
 	for {
 		d.mu.Lock()
-		if d.seenLocked(k) {
+		if d.seenLocked(key) {
 			d.mu.Unlock()
-			return nil
+			return true, nil
 		}
-		wait, busy := d.inflight[k]
+		wait, busy := d.inflight[key]
 		if !busy {
-			d.inflight[k] = nil // made by the first waiter, if any
+			d.inflight[key] = nil // made by the first waiter, if any
 			d.mu.Unlock()
-			break
+			return false, nil
 		}
 		if wait == nil {
 			wait = make(chan struct{})
-			d.inflight[k] = wait
+			d.inflight[key] = wait
 		}
 		d.mu.Unlock()
 		if d.onWait != nil {
@@ -138,20 +141,26 @@ func (d *dedup) Handle(ctx context.Context, m *bus.Message) error {
 		select {
 		case <-wait:
 		case <-ctx.Done():
-			return fmt.Errorf("busway: dedup: waiting for the copy of event %s in flight: %w",
-				m.Event.ID, context.Cause(ctx))
+			return false, fmt.Errorf("%w: %w", ErrDedupInFlight, context.Cause(ctx))
 		}
 	}
-	ok := false
-	defer func() { d.finish(k, ok) }() // also when the handler panics
-	err := d.next.Handle(ctx, m)
-	ok = err == nil
-	return err
+}
+
+// Done implements DedupStore.
+func (d *dedup) Done(_ context.Context, key string) error {
+	d.finish(key, true)
+	return nil
+}
+
+// Abort implements DedupStore.
+func (d *dedup) Abort(_ context.Context, key string) error {
+	d.finish(key, false)
+	return nil
 }
 
 // seenLocked reports whether k was handled within the TTL, forgetting it
 // when it expired. d.mu must be held.
-func (d *dedup) seenLocked(k eventKey) bool {
+func (d *dedup) seenLocked(k string) bool {
 	e, ok := d.seen[k]
 	if !ok {
 		return false
@@ -165,7 +174,7 @@ func (d *dedup) seenLocked(k eventKey) bool {
 
 // finish ends the handling of k, remembering it when it succeeded, and
 // wakes the duplicates waiting for it.
-func (d *dedup) finish(k eventKey, ok bool) {
+func (d *dedup) finish(k string, ok bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if ok {
@@ -179,7 +188,7 @@ func (d *dedup) finish(k eventKey, ok bool) {
 
 // rememberLocked records k as handled now, dropping expired entries and,
 // beyond the size bound, the oldest ones. d.mu must be held.
-func (d *dedup) rememberLocked(k eventKey) {
+func (d *dedup) rememberLocked(k string) {
 	now := d.now()
 	for e := d.order.Back(); e != nil && !now.Before(e.Value.(*seenEntry).expires); e = d.order.Back() {
 		d.removeLocked(e)

@@ -10,7 +10,7 @@ import (
 // duplicate starts waiting for the copy in flight, and a function reporting
 // how many events it remembers.
 func NewTestDedup(cfg DedupConfig, next bus.Handler, now func() time.Time, onWait func()) (bus.Handler, func() int) {
-	d := newDedup(cfg, next, now)
+	d := newDedupMemory(cfg, now)
 	d.onWait = onWait
-	return d, d.len
+	return DedupWith(d)(next), d.len
 }

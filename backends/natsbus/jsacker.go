@@ -23,6 +23,9 @@ type delivery struct {
 	settled bool
 }
 
+// Origin implements driver.Originer.
+func (d *delivery) Origin() (string, uint64) { return d.sub.owner.stream.name, d.seq }
+
 // settle sends an ack, nak or term once; later ones are ignored, as the
 // server would ignore them.
 func (d *delivery) settle(send func() error) error {

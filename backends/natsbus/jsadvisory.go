@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 
+	"github.com/busway/busway/bus"
 	"github.com/busway/busway/bus/driver"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -74,6 +76,12 @@ func (o *jsConsumer) onAdvisory(m *nats.Msg) {
 	}
 	defer s.gate.Leave()
 	o.track.settled(a.StreamSeq)
+	if raw.Header == nil {
+		raw.Header = nats.Header{}
+	}
+	// No Acker to ask (driver.Originer): say where it is stored here.
+	raw.Header[bus.DeadLetterStreamHeader] = []string{a.Stream}
+	raw.Header[bus.DeadLetterSequenceHeader] = []string{strconv.FormatUint(a.StreamSeq, 10)}
 	s.h(&driver.Message{Subject: raw.Subject, Header: raw.Header, Data: raw.Data,
 		Attempt: int(a.Deliveries), Exhausted: true, Native: raw})
 }

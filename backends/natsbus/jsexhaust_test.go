@@ -53,6 +53,8 @@ func TestJetStreamStatusHeaderMessageDeliveredExhausted(t *testing.T) {
 	assert.Empty(t, m.Data)
 	assert.Equal(t, []string{"503"}, m.Header["Status"])
 	assert.Equal(t, []string{"t1"}, m.Header["X-Tenant"])
+	assert.Equal(t, []string{"STAT"}, m.Header[bus.DeadLetterStreamHeader], "where it is stored, for the dead letter")
+	assert.Equal(t, []string{fmt.Sprint(ack.Sequence)}, m.Header[bus.DeadLetterSequenceHeader])
 	raw, ok := m.Native.(*jetstream.RawStreamMsg)
 	require.True(t, ok, "Native is %T", m.Native)
 	assert.Equal(t, ack.Sequence, raw.Sequence)

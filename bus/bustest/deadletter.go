@@ -55,8 +55,46 @@ func checkDeadLetterRaw(t *testing.T, dh map[string][]string, db []byte, oh map[
 	assert.Equal(t, strconv.Itoa(w.attempts), first(bus.DeadLetterAttemptsHeader))
 	assert.Equal(t, strconv.FormatBool(w.permanent), first(bus.DeadLetterPermanentHeader))
 	assert.Contains(t, first(bus.DeadLetterReasonHeader), w.reason)
-	_, err := time.Parse(time.RFC3339Nano, first(bus.DeadLetterTimeHeader))
+	at, err := time.Parse(time.RFC3339Nano, first(bus.DeadLetterTimeHeader))
 	assert.NoError(t, err, "%s must be an RFC 3339 time", bus.DeadLetterTimeHeader)
+	checkFailureMeta(t, dh, w, at)
+}
+
+// checkFailureMeta checks the failure metadata every dead letter carries:
+// group (may be empty), route, kind, first failure, replays, and stream
+// with sequence together or neither.
+func checkFailureMeta(t *testing.T, dh map[string][]string, w deadLetterWant, at time.Time) {
+	t.Helper()
+	first := func(k string) string {
+		assert.Len(t, dh[k], 1, "dead-letter header %s", k)
+		if v := dh[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	first(bus.DeadLetterGroupHeader)
+	assert.NotEmpty(t, first(bus.DeadLetterRouteHeader), "route")
+	kind := first(bus.DeadLetterKindHeader)
+	switch {
+	case w.reason == bus.ErrMalformed.Error():
+		assert.Equal(t, bus.DeadLetterKindMalformed, kind)
+	case !w.permanent: // out of attempts; the last error may say why
+		assert.Contains(t, []string{bus.DeadLetterKindExhausted, bus.DeadLetterKindPanic, bus.DeadLetterKindTimeout}, kind)
+	default:
+		assert.Contains(t, []string{bus.DeadLetterKindPermanent, bus.DeadLetterKindPanic, bus.DeadLetterKindTimeout,
+			bus.DeadLetterKindUnknownType}, kind)
+	}
+	ff, err := time.Parse(time.RFC3339Nano, first(bus.DeadLetterFirstFailureHeader))
+	assert.NoError(t, err, "first failure")
+	assert.False(t, ff.After(at), "first failure %v after the dead-letter time %v", ff, at)
+	assert.Equal(t, "0", first(bus.DeadLetterReplaysHeader))
+	if _, ok := dh[bus.DeadLetterStreamHeader]; ok {
+		assert.NotEmpty(t, first(bus.DeadLetterStreamHeader))
+		_, err := strconv.ParseUint(first(bus.DeadLetterSequenceHeader), 10, 64)
+		assert.NoError(t, err, "sequence")
+	} else {
+		assert.NotContains(t, dh, bus.DeadLetterSequenceHeader)
+	}
 }
 
 // malformedCases are deliveries that are not valid CloudEvents; the

@@ -54,6 +54,15 @@ type Message struct {
 	Native any
 }
 
+// Originer is implemented by the Acker of a backend that stores messages:
+// Origin says where the delivered message is stored (JetStream: stream
+// name and stream sequence). The bus puts it on dead letters. A backend
+// without an Acker for a delivery (Exhausted) may set the bus's
+// Busway-Dead-Letter-Stream and -Sequence headers itself.
+type Originer interface {
+	Origin() (stream string, sequence uint64)
+}
+
 // Handler receives each delivered message. The bus settles the message
 // through m.Acker before it returns. The bus owns the handlers' context
 // (it cancels it when a drain's deadline passes), so a backend passes none.

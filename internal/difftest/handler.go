@@ -107,7 +107,7 @@ func canonicalHeader(h bus.Header) string {
 	}
 	c := make(map[string][]string, len(h))
 	for k, vs := range h {
-		if k == bus.DeadLetterTimeHeader {
+		if k == bus.DeadLetterTimeHeader || k == bus.DeadLetterFirstFailureHeader { // times differ
 			continue
 		}
 		vs = slices.Clone(vs)
