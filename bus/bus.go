@@ -57,6 +57,9 @@ type Bus struct {
 	cfg   config
 	dedup bool // conn deduplicates by driver.Message.ID
 
+	obs     Observer // nil without observers (see Observe)
+	backend string   // backendName(conn), for observers
+
 	// closing: Close has begun; no new subscriptions. Publishing still
 	// works while subscriptions drain, so handlers finishing can publish.
 	closing atomic.Bool
@@ -79,13 +82,20 @@ func New(conn driver.Conn, opts ...Option) *Bus {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &Bus{conn: conn, cfg: cfg, dedup: usesIDs(conn)}
+	return &Bus{conn: conn, cfg: cfg, dedup: usesIDs(conn), obs: cfg.observer(), backend: backendName(conn)}
 }
 
 func (b *Bus) isClosed() bool { return b.closed.Load() }
 
 // Publish implements Publisher.
 func (b *Bus) Publish(ctx context.Context, m *Message) error {
+	if b.obs != nil {
+		return b.publishObserved(ctx, m)
+	}
+	return b.publish(ctx, m)
+}
+
+func (b *Bus) publish(ctx context.Context, m *Message) error {
 	dm, err := b.encode(ctx, m)
 	if err != nil {
 		return err
@@ -103,8 +113,15 @@ func (b *Bus) Publish(ctx context.Context, m *Message) error {
 // checked (and its defaults filled) before any is sent: an invalid one
 // fails the batch with nothing published. A backend error returns the
 // errors joined; messages that did not fail were published.
-func (b *Bus) PublishBatch(ctx context.Context, ms ...*Message) error {
+func (b *Bus) PublishBatch(ctx context.Context, ms ...*Message) (err error) {
 	dms := make([]*driver.Message, len(ms))
+	if b.obs != nil {
+		ends := make([]func(error), len(ms))
+		defer func() { endBatch(ends, err) }()
+		for i, m := range ms {
+			_, ends[i] = b.obs.ObservePublish(ctx, PublishInfo{Batch: len(ms), Backend: b.backend}, m)
+		}
+	}
 	for i, m := range ms {
 		dm, err := b.encode(ctx, m)
 		if err != nil {
@@ -204,6 +221,16 @@ func (b *Bus) decode(dm *driver.Message) (*Message, error) {
 
 // Request implements Requester.
 func (b *Bus) Request(ctx context.Context, m *Message) (*Message, error) {
+	if b.obs != nil {
+		ctx, end := b.obs.ObserveRequest(ctx, m)
+		reply, err := b.request(ctx, m)
+		end(reply, err)
+		return reply, err
+	}
+	return b.request(ctx, m)
+}
+
+func (b *Bus) request(ctx context.Context, m *Message) (*Message, error) {
 	if b.isClosed() {
 		return nil, ErrClosed
 	}

@@ -22,6 +22,8 @@ type config struct {
 	mode   cloudevents.Mode
 	logger *slog.Logger
 	hooks  []func(context.Context, *Message)
+
+	observers []Observer
 }
 
 func defaultConfig() config {

@@ -44,8 +44,10 @@ func (s *Subscription) settle(m *Message, err error) {
 	ctx, acker := s.settleCtx, m.raw.Acker
 	switch {
 	case err == nil:
+		m.outcome = OutcomeAcked
 		s.logAckErr(m, "ack", acker.Ack(ctx))
 	case s.retryable(m.attempt, err):
+		m.outcome = OutcomeRetried
 		d := s.delay(m.attempt)
 		s.failureLog(m, err).Warn("busway: handler failed; message handed back for redelivery",
 			"max_attempts", s.cfg.maxAttempts, "redelivery_delay", d)
@@ -101,12 +103,14 @@ func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
 		dlErr := s.deadLetter(s.ctx, m, err, IsPermanent(err))
 		switch {
 		case dlErr == nil:
+			m.outcome = OutcomeDeadLettered
 			log.Warn("busway: message dead-lettered", "dead_letter", s.cfg.deadLetter)
 			if acker != nil {
 				s.logAckErr(m, "ack", acker.Ack(ctx))
 			}
 			return
 		case acker != nil && !refusedForGood(dlErr):
+			m.outcome = OutcomeRetried
 			d := s.delay(m.attempt)
 			log.Error("busway: dead-letter publish failed; message handed back for redelivery",
 				"dead_letter", s.cfg.deadLetter, "dead_letter_error", dlErr, "redelivery_delay", d)
@@ -116,6 +120,7 @@ func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
 		why = "dead-letter publish failed: " + dlErr.Error()
 		log = log.With("dead_letter", s.cfg.deadLetter)
 	}
+	m.outcome = OutcomeTerminated
 	if acker == nil {
 		log.Error("busway: message failed on an at-most-once subscription and is lost", "why", why)
 		return

@@ -1,0 +1,208 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Outcome is how the bus settled a handled message. It is decided where
+// the message is settled (acknowledged, handed back, dead-lettered or
+// terminated), never guessed from the handler's error.
+type Outcome uint8
+
+// Outcomes reported to an Observer at the end of a handling.
+const (
+	// OutcomeNone: the message was not settled by its handler's result
+	// (a hard stop handed it back, or it was lost at shutdown).
+	OutcomeNone Outcome = iota
+	// OutcomeAcked: the handler succeeded; the message was acknowledged
+	// (on at-most-once backends: handled).
+	OutcomeAcked
+	// OutcomeRetried: the handler failed and the message was handed back
+	// for another attempt (or retried in process on at-most-once backends).
+	OutcomeRetried
+	// OutcomeDeadLettered: the message failed for good and was published
+	// to the dead-letter subject.
+	OutcomeDeadLettered
+	// OutcomeTerminated: the message failed for good and was terminated
+	// (or lost, on at-most-once backends) and logged.
+	OutcomeTerminated
+	// OutcomeAnswered: a request's handler ran; the requester got the
+	// reply or the error.
+	OutcomeAnswered
+)
+
+// String returns the outcome's metric label: "acked", "retried",
+// "dead_lettered", "terminated", "answered" or "none".
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeAcked:
+		return "acked"
+	case OutcomeRetried:
+		return "retried"
+	case OutcomeDeadLettered:
+		return "dead_lettered"
+	case OutcomeTerminated:
+		return "terminated"
+	case OutcomeAnswered:
+		return "answered"
+	}
+	return "none"
+}
+
+// HandleInfo describes the subscription a handling belongs to. Pattern is
+// the subscription's subject pattern: bounded by the code, unlike the
+// subject, so it is the one to use as a metric label.
+type HandleInfo struct {
+	Pattern string // the subscription's subject pattern
+	Group   string // the consumer group, "" without one
+	Backend string // the backend's short name, e.g. "natsbus", "membus"
+}
+
+// PublishInfo describes a publish: the backend and, for PublishBatch, the
+// number of messages in the batch (1 for Publish).
+type PublishInfo struct {
+	Batch   int
+	Backend string
+}
+
+// HandleResult is the end of one handling: how it was settled and the
+// handler's error (nil on success).
+type HandleResult struct {
+	Outcome Outcome
+	Err     error
+}
+
+// Observer watches what the bus does, for tracing and metrics (package
+// otelbus implements it with OpenTelemetry). Every method is called on
+// the goroutine doing the work and returns the function the bus calls when
+// that work ends; the returned context is used for the work, so an
+// observer can carry a span into a handler and into the publishes it
+// makes. Start methods may change the message's CloudEvents extensions
+// (to propagate trace context); they must not keep m after the end
+// function returns. Without observers (the default) the bus makes none of
+// these calls.
+type Observer interface {
+	// ObservePublish is called for each message given to Publish or
+	// PublishBatch, before it is encoded. end gets the publish result;
+	// m.Event.ID is filled by then.
+	ObservePublish(ctx context.Context, info PublishInfo, m *Message) (context.Context, func(err error))
+	// ObserveHandle is called for each delivery attempt that runs a
+	// handler (and for a delivery that could not be decoded, with
+	// m.Event empty); end is called after the message was settled.
+	ObserveHandle(ctx context.Context, info HandleInfo, m *Message) (context.Context, func(HandleResult))
+	// ObserveRequest is called for each Request before the request is
+	// encoded; end gets the reply or the error.
+	ObserveRequest(ctx context.Context, m *Message) (context.Context, func(reply *Message, err error))
+}
+
+// Observe adds observers to the bus (for example otelbus.Tracing and
+// otelbus.Metrics). They are called in the order given; the end functions
+// in reverse order.
+func Observe(obs ...Observer) Option {
+	return func(c *config) {
+		for _, o := range obs {
+			if o != nil {
+				c.observers = append(c.observers, o)
+			}
+		}
+	}
+}
+
+// observer returns the configured observers as one (nil without any).
+func (c *config) observer() Observer {
+	switch len(c.observers) {
+	case 0:
+		return nil
+	case 1:
+		return c.observers[0]
+	}
+	return multiObserver(c.observers)
+}
+
+// backendName is the short package name of conn's type ("*membus.Conn":
+// "membus").
+func backendName(conn any) string {
+	t := strings.TrimLeft(fmt.Sprintf("%T", conn), "*")
+	if i := strings.IndexByte(t, '.'); i > 0 {
+		return t[:i]
+	}
+	return t
+}
+
+// publishObserved is Publish with the observer told.
+func (b *Bus) publishObserved(ctx context.Context, m *Message) error {
+	ctx, end := b.obs.ObservePublish(ctx, PublishInfo{Batch: 1, Backend: b.backend}, m)
+	err := b.publish(ctx, m)
+	end(err)
+	return err
+}
+
+// observeHandle starts the observation of one handling; it returns the
+// handler context (s.ctx without observers).
+func (s *Subscription) observeHandle(m *Message) context.Context {
+	if s.b.obs == nil {
+		return s.ctx
+	}
+	info := HandleInfo{Pattern: s.pattern, Group: s.cfg.group, Backend: s.b.backend}
+	ctx, end := s.b.obs.ObserveHandle(s.ctx, info, m)
+	m.obsEnd = end
+	return ctx
+}
+
+// observeEnd ends the observation of a handling started by observeHandle.
+func observeEnd(m *Message, err error) {
+	if m.obsEnd != nil {
+		m.obsEnd(HandleResult{Outcome: m.outcome, Err: err})
+		m.obsEnd = nil
+	}
+}
+
+type multiObserver []Observer
+
+func (mo multiObserver) ObservePublish(ctx context.Context, info PublishInfo, m *Message) (context.Context, func(error)) {
+	ends := make([]func(error), len(mo))
+	for i, o := range mo {
+		ctx, ends[i] = o.ObservePublish(ctx, info, m)
+	}
+	return ctx, func(err error) {
+		for i := len(ends) - 1; i >= 0; i-- {
+			ends[i](err)
+		}
+	}
+}
+
+func (mo multiObserver) ObserveHandle(ctx context.Context, info HandleInfo, m *Message) (context.Context, func(HandleResult)) {
+	ends := make([]func(HandleResult), len(mo))
+	for i, o := range mo {
+		ctx, ends[i] = o.ObserveHandle(ctx, info, m)
+	}
+	return ctx, func(r HandleResult) {
+		for i := len(ends) - 1; i >= 0; i-- {
+			ends[i](r)
+		}
+	}
+}
+
+func (mo multiObserver) ObserveRequest(ctx context.Context, m *Message) (context.Context, func(*Message, error)) {
+	ends := make([]func(*Message, error), len(mo))
+	for i, o := range mo {
+		ctx, ends[i] = o.ObserveRequest(ctx, m)
+	}
+	return ctx, func(r *Message, err error) {
+		for i := len(ends) - 1; i >= 0; i-- {
+			ends[i](r, err)
+		}
+	}
+}
+
+// endBatch ends the observation of each message of a batch. A batch that
+// failed as a whole (err joins the messages' errors) reports err to each.
+func endBatch(ends []func(error), err error) {
+	for _, end := range ends {
+		if end != nil {
+			end(err)
+		}
+	}
+}
