@@ -224,7 +224,9 @@ func (b *Bus) Request(ctx context.Context, m *Message) (*Message, error) {
 	if b.obs != nil {
 		ctx, end := b.obs.ObserveRequest(ctx, m)
 		reply, err := b.request(ctx, m)
-		end(reply, err)
+		if end != nil {
+			end(reply, err)
+		}
 		return reply, err
 	}
 	return b.request(ctx, m)

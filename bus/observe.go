@@ -82,7 +82,7 @@ type HandleResult struct {
 // makes. Start methods may change the message's CloudEvents extensions
 // (to propagate trace context); they must not keep m after the end
 // function returns. Without observers (the default) the bus makes none of
-// these calls.
+// these calls. An end function may be nil: nothing to do at the end.
 type Observer interface {
 	// ObservePublish is called for each message given to Publish or
 	// PublishBatch, before it is encoded. end gets the publish result;
@@ -135,7 +135,9 @@ func backendName(conn any) string {
 func (b *Bus) publishObserved(ctx context.Context, m *Message) error {
 	ctx, end := b.obs.ObservePublish(ctx, PublishInfo{Batch: 1, Backend: b.backend}, m)
 	err := b.publish(ctx, m)
-	end(err)
+	if end != nil {
+		end(err)
+	}
 	return err
 }
 
@@ -159,40 +161,65 @@ func observeEnd(m *Message, err error) {
 	}
 }
 
+// multiObserver calls several observers; it keeps only the end functions
+// that are not nil, and allocates nothing when every one is.
 type multiObserver []Observer
 
 func (mo multiObserver) ObservePublish(ctx context.Context, info PublishInfo, m *Message) (context.Context, func(error)) {
-	ends := make([]func(error), len(mo))
-	for i, o := range mo {
-		ctx, ends[i] = o.ObservePublish(ctx, info, m)
-	}
-	return ctx, func(err error) {
-		for i := len(ends) - 1; i >= 0; i-- {
-			ends[i](err)
+	var ends []func(error)
+	for _, o := range mo {
+		var end func(error)
+		if ctx, end = o.ObservePublish(ctx, info, m); end != nil {
+			ends = append(ends, end)
 		}
 	}
+	return ctx, combine(ends)
 }
 
 func (mo multiObserver) ObserveHandle(ctx context.Context, info HandleInfo, m *Message) (context.Context, func(HandleResult)) {
-	ends := make([]func(HandleResult), len(mo))
-	for i, o := range mo {
-		ctx, ends[i] = o.ObserveHandle(ctx, info, m)
-	}
-	return ctx, func(r HandleResult) {
-		for i := len(ends) - 1; i >= 0; i-- {
-			ends[i](r)
+	var ends []func(HandleResult)
+	for _, o := range mo {
+		var end func(HandleResult)
+		if ctx, end = o.ObserveHandle(ctx, info, m); end != nil {
+			ends = append(ends, end)
 		}
 	}
+	return ctx, combine(ends)
 }
 
 func (mo multiObserver) ObserveRequest(ctx context.Context, m *Message) (context.Context, func(*Message, error)) {
-	ends := make([]func(*Message, error), len(mo))
-	for i, o := range mo {
-		ctx, ends[i] = o.ObserveRequest(ctx, m)
+	var ends []func(reply *Message, err error)
+	for _, o := range mo {
+		var end func(*Message, error)
+		if ctx, end = o.ObserveRequest(ctx, m); end != nil {
+			ends = append(ends, end)
+		}
+	}
+	switch len(ends) {
+	case 0:
+		return ctx, nil
+	case 1:
+		return ctx, ends[0]
 	}
 	return ctx, func(r *Message, err error) {
 		for i := len(ends) - 1; i >= 0; i-- {
 			ends[i](r, err)
+		}
+	}
+}
+
+// combine returns one end function calling ends in reverse order (nil
+// for none).
+func combine[T any](ends []func(T)) func(T) {
+	switch len(ends) {
+	case 0:
+		return nil
+	case 1:
+		return ends[0]
+	}
+	return func(v T) {
+		for i := len(ends) - 1; i >= 0; i-- {
+			ends[i](v)
 		}
 	}
 }

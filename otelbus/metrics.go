@@ -62,6 +62,9 @@ const (
 
 // ObservePublish counts a publish and times it.
 func (r *meter) ObservePublish(ctx context.Context, info bus.PublishInfo, m *bus.Message) (context.Context, func(error)) {
+	if !r.published.Enabled(ctx) && !r.publishDur.Enabled(ctx) {
+		return ctx, nil // no SDK: nothing to record
+	}
 	start := time.Now()
 	return ctx, func(err error) {
 		attrs := metric.WithAttributes(withError([]attribute.KeyValue{keyBackend.String(info.Backend),
@@ -74,6 +77,9 @@ func (r *meter) ObservePublish(ctx context.Context, info bus.PublishInfo, m *bus
 // ObserveHandle counts a handling by outcome, times it, and tracks the
 // handlers in flight and the redeliveries.
 func (r *meter) ObserveHandle(ctx context.Context, info bus.HandleInfo, m *bus.Message) (context.Context, func(bus.HandleResult)) {
+	if !r.consumed.Enabled(ctx) && !r.handleDur.Enabled(ctx) && !r.inFlight.Enabled(ctx) && !r.redeliveries.Enabled(ctx) {
+		return ctx, nil
+	}
 	start := time.Now()
 	sub := []attribute.KeyValue{keyBackend.String(info.Backend), keyPattern.String(info.Pattern), keyGroup.String(info.Group)}
 	r.inFlight.Add(ctx, 1, metric.WithAttributes(sub...))
@@ -91,6 +97,9 @@ func (r *meter) ObserveHandle(ctx context.Context, info bus.HandleInfo, m *bus.M
 
 // ObserveRequest times a request until its reply.
 func (r *meter) ObserveRequest(ctx context.Context, m *bus.Message) (context.Context, func(*bus.Message, error)) {
+	if !r.requestDur.Enabled(ctx) {
+		return ctx, nil
+	}
 	start := time.Now()
 	return ctx, func(_ *bus.Message, err error) {
 		r.requestDur.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(

@@ -19,6 +19,7 @@ type Option func(*options)
 
 type options struct {
 	tp       trace.TracerProvider
+	tpGlobal bool // tp is the global provider (see tracer.off)
 	mp       metric.MeterProvider
 	prop     propagation.TextMapPropagator
 	maxTypes int
@@ -31,7 +32,7 @@ func newOptions(opts []Option) options {
 		opt(&o)
 	}
 	if o.tp == nil {
-		o.tp = otel.GetTracerProvider()
+		o.tp, o.tpGlobal = otel.GetTracerProvider(), true
 	}
 	if o.mp == nil {
 		o.mp = otel.GetMeterProvider()

@@ -2,8 +2,10 @@ package otelbus
 
 import (
 	"context"
+	"sync"
 
 	"github.com/busway/busway/bus"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -19,24 +21,58 @@ func Tracing(opts ...Option) bus.Option { return bus.Observe(NewTracer(opts...))
 // combines observers itself.
 func NewTracer(opts ...Option) bus.Observer {
 	o := newOptions(opts)
-	return &tracer{t: o.tp.Tracer(scope), prop: o.prop, system: semconv.MessagingSystemKey.String(o.system)}
+	return &tracer{t: o.tp.Tracer(scope), prop: o.prop, system: semconv.MessagingSystemKey.String(o.system),
+		global: o.tpGlobal}
 }
+
+// unsetGlobal is the global tracer provider before otel.SetTracerProvider
+// is called: it records nothing.
+var unsetGlobal = otel.GetTracerProvider()
+
+// off reports whether no tracer provider is configured: the tracer was
+// given none and the global one is still unset. Spans are then not
+// started at all (the no-op path would still allocate two per message);
+// only a trace context the message or the caller already carries is
+// passed on, as the OpenTelemetry API's no-op spans would.
+func (t *tracer) off() bool { return t.global && otel.GetTracerProvider() == unsetGlobal }
 
 type tracer struct {
 	t      trace.Tracer
 	prop   propagation.TextMapPropagator
 	system attribute.KeyValue
+	names  sync.Map // pattern -> "process <pattern>"
+	global bool     // t comes from the global provider (see off)
 }
 
-func noEnd(error) {}
+// Span start options, built once: with a no-op provider a span then costs
+// only what the tracer itself allocates.
+var (
+	producerKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindProducer)}
+	consumerKind = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer)}
+	clientKind   = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)}
+)
+
+// processName is the consumer span name for pattern ("process <pattern>"),
+// built once per pattern.
+func (t *tracer) processName(pattern string) string {
+	if n, ok := t.names.Load(pattern); ok {
+		return n.(string)
+	}
+	n, _ := t.names.LoadOrStore(pattern, "process "+pattern)
+	return n.(string)
+}
 
 // ObservePublish starts a producer span and writes its context into the
 // event's traceparent/tracestate extensions.
 func (t *tracer) ObservePublish(ctx context.Context, info bus.PublishInfo, m *bus.Message) (context.Context, func(error)) {
-	ctx, span := t.t.Start(ctx, "send", trace.WithSpanKind(trace.SpanKindProducer))
+	if t.off() {
+		t.passOn(ctx, m)
+		return ctx, nil
+	}
+	ctx, span := t.t.Start(ctx, "send", producerKind...)
 	t.prop.Inject(ctx, carrier{&m.Event})
 	if !span.IsRecording() {
-		return ctx, noEnd
+		return ctx, nil
 	}
 	span.SetAttributes(t.system, semconv.MessagingOperationTypeSend, semconv.MessagingOperationName("send"),
 		semconv.MessagingDestinationName(m.Subject), semconv.MessagingMessageBodySize(len(m.Event.Data)),
@@ -53,15 +89,21 @@ func (t *tracer) ObservePublish(ctx context.Context, info bus.PublishInfo, m *bu
 // ObserveHandle starts a consumer span, a child of the producer's context
 // read from the event's traceparent extension.
 func (t *tracer) ObserveHandle(ctx context.Context, info bus.HandleInfo, m *bus.Message) (context.Context, func(bus.HandleResult)) {
+	if t.off() {
+		if _, ok := m.Event.Extensions[traceparent]; !ok {
+			return ctx, nil
+		}
+	}
 	pctx := t.prop.Extract(context.Background(), carrier{&m.Event})
-	var opts []trace.SpanStartOption
 	if sc := trace.SpanContextFromContext(pctx); sc.IsValid() {
 		ctx = trace.ContextWithRemoteSpanContext(ctx, sc)
 	}
-	opts = append(opts, trace.WithSpanKind(trace.SpanKindConsumer))
-	ctx, span := t.t.Start(ctx, "process "+info.Pattern, opts...)
+	if t.off() {
+		return ctx, nil // the remote span context is passed on
+	}
+	ctx, span := t.t.Start(ctx, t.processName(info.Pattern), consumerKind...)
 	if !span.IsRecording() {
-		return ctx, func(bus.HandleResult) {}
+		return ctx, nil
 	}
 	attempt := m.Attempt()
 	span.SetAttributes(t.system, semconv.MessagingOperationTypeProcess, semconv.MessagingOperationName("process"),
@@ -99,10 +141,14 @@ func outcomeEvent(o bus.Outcome) string {
 
 // ObserveRequest starts a client span whose context the request carries.
 func (t *tracer) ObserveRequest(ctx context.Context, m *bus.Message) (context.Context, func(*bus.Message, error)) {
-	ctx, span := t.t.Start(ctx, "request "+m.Subject, trace.WithSpanKind(trace.SpanKindClient))
+	if t.off() {
+		t.passOn(ctx, m)
+		return ctx, nil
+	}
+	ctx, span := t.t.Start(ctx, "request "+m.Subject, clientKind...)
 	t.prop.Inject(ctx, carrier{&m.Event})
 	if !span.IsRecording() {
-		return ctx, func(*bus.Message, error) {}
+		return ctx, nil
 	}
 	span.SetAttributes(t.system, semconv.MessagingOperationTypeSend, semconv.MessagingOperationName("request"),
 		semconv.MessagingDestinationName(m.Subject), semconv.MessagingMessageBodySize(len(m.Event.Data)),
@@ -114,6 +160,16 @@ func (t *tracer) ObserveRequest(ctx context.Context, m *bus.Message) (context.Co
 				attribute.String("busway.reply.type", reply.Event.Type))
 		}
 		endSpan(span, err)
+	}
+}
+
+// traceparent is the CloudEvents distributed-tracing extension attribute.
+const traceparent = "traceparent"
+
+// passOn writes the caller's trace context, if it has one, into m.
+func (t *tracer) passOn(ctx context.Context, m *bus.Message) {
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		t.prop.Inject(ctx, carrier{&m.Event})
 	}
 }
 

@@ -163,3 +163,35 @@ func testTracing(t *testing.T, url string) {
 	assert.Equal(t, client.SpanContext().SpanID(), server.Parent().SpanID())
 	assert.Equal(t, "t.rpc.*", attr(server, "messaging.destination.template").AsString())
 }
+
+// TestTracingWithoutProviderPassesContextOn: with no tracer provider
+// configured no span is started, but a trace context the caller or the
+// incoming event carries is passed on, as the OpenTelemetry no-op API
+// would.
+func TestTracingWithoutProviderPassesContextOn(t *testing.T) {
+	ctx := t.Context()
+	b, err := bus.Open(ctx, "mem://TestTracingWithoutProviderPassesContextOn", otelbus.Tracing())
+	require.NoError(t, err)
+	defer func() { _ = b.Close(context.Background()) }()
+	got := make(chan trace.SpanContext, 1)
+	_, err = b.Subscribe(ctx, "x", bus.HandlerFunc(func(ctx context.Context, _ *bus.Message) error {
+		got <- trace.SpanContextFromContext(ctx)
+		return nil
+	}))
+	require.NoError(t, err)
+
+	plain := bus.NewMessage("x", "t", nil)
+	require.NoError(t, b.Publish(ctx, plain))
+	assert.NotContains(t, plain.Event.Extensions, "traceparent", "no trace context, none written")
+	assert.False(t, (<-got).IsValid())
+
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled, Remote: true})
+	m := bus.NewMessage("x", "t", nil)
+	require.NoError(t, b.Publish(trace.ContextWithSpanContext(ctx, parent), m))
+	assert.Equal(t, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", m.Event.Extensions["traceparent"])
+	sc := <-got
+	assert.Equal(t, tid, sc.TraceID())
+	assert.Equal(t, sid, sc.SpanID())
+}
