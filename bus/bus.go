@@ -67,6 +67,7 @@ type Bus struct {
 	closed atomic.Bool
 	close  driver.Once
 	subs   driver.Set[*Subscription]
+	ended  driver.Set[*Subscription] // ended on their own, not drained yet (see Ready)
 }
 
 var (
@@ -82,7 +83,9 @@ func New(conn driver.Conn, opts ...Option) *Bus {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &Bus{conn: conn, cfg: cfg, dedup: usesIDs(conn), obs: cfg.observer(), backend: backendName(conn)}
+	b := &Bus{conn: conn, cfg: cfg, dedup: usesIDs(conn), obs: cfg.observer(), backend: backendName(conn)}
+	b.wireConnEvents()
+	return b
 }
 
 func (b *Bus) isClosed() bool { return b.closed.Load() }

@@ -24,6 +24,7 @@ type config struct {
 	hooks  []func(context.Context, *Message)
 
 	observers []Observer
+	onConn    func(ConnectionEvent)
 }
 
 func defaultConfig() config {

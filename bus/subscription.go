@@ -142,6 +142,7 @@ func (s *Subscription) drainOnce(ctx context.Context) error {
 	cut := !stop()
 	s.cancel()
 	s.b.subs.Remove(s)
+	s.b.ended.Remove(s)
 	if cut {
 		// The handlers were cancelled (even if the backend finished on
 		// its own in the same moment): say why.
