@@ -27,21 +27,26 @@ func NewMeter(opts ...Option) bus.Observer {
 		metric.WithDescription("Messages published (Publish, PublishBatch)."))
 	r.consumed, errs[1] = m.Int64Counter("busway.messages.consumed", metric.WithUnit("{message}"),
 		metric.WithDescription("Handling attempts, by how the message was settled (outcome)."))
-	r.handleDur, errs[2] = m.Float64Histogram("busway.handler.duration", metric.WithUnit("s"),
+	r.handleDur, errs[2] = m.Float64Histogram("busway.handler.duration", metric.WithUnit("s"), secondsBuckets,
 		metric.WithDescription("Time from delivery to settlement of one handling attempt."))
-	r.publishDur, errs[3] = m.Float64Histogram("busway.publish.duration", metric.WithUnit("s"),
+	r.publishDur, errs[3] = m.Float64Histogram("busway.publish.duration", metric.WithUnit("s"), secondsBuckets,
 		metric.WithDescription("Time to publish one message (until the backend took it)."))
 	r.inFlight, errs[4] = m.Int64UpDownCounter("busway.handlers.in_flight", metric.WithUnit("{handler}"),
 		metric.WithDescription("Handlers running now."))
 	r.redeliveries, errs[5] = m.Int64Counter("busway.redeliveries", metric.WithUnit("{delivery}"),
 		metric.WithDescription("Handling attempts after the first (delivery attempt > 1)."))
-	r.requestDur, errs[6] = m.Float64Histogram("busway.request.duration", metric.WithUnit("s"),
+	r.requestDur, errs[6] = m.Float64Histogram("busway.request.duration", metric.WithUnit("s"), secondsBuckets,
 		metric.WithDescription("Request/reply latency, until the reply or the error."))
 	if err := errors.Join(errs[:]...); err != nil {
 		otel.Handle(err)
 	}
 	return r
 }
+
+// secondsBuckets are histogram boundaries for message latencies, in
+// seconds (the SDK's default boundaries suit milliseconds).
+var secondsBuckets = metric.WithExplicitBucketBoundaries(
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 type meter struct {
 	types                             typeSet
