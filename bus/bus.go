@@ -119,11 +119,13 @@ func (b *Bus) publish(ctx context.Context, m *Message) error {
 func (b *Bus) PublishBatch(ctx context.Context, ms ...*Message) (err error) {
 	dms := make([]*driver.Message, len(ms))
 	if b.obs != nil {
-		ends := make([]func(error), len(ms))
+		info := PublishInfo{Batch: len(ms), Backend: b.backend}
+		ends := make([]func(error), len(ms)+1)
 		defer func() { endBatch(ends, err) }()
 		for i, m := range ms {
-			_, ends[i] = b.obs.ObservePublish(ctx, PublishInfo{Batch: len(ms), Backend: b.backend}, m)
+			_, ends[i] = b.obs.ObservePublish(ctx, info, m)
 		}
+		ends[len(ms)] = observeBatch(b.obs, ctx, info, ms)
 	}
 	for i, m := range ms {
 		dm, err := b.encode(ctx, m)

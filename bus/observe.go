@@ -87,6 +87,7 @@ type Observer interface {
 	// ObservePublish is called for each message given to Publish or
 	// PublishBatch, before it is encoded. end gets the publish result;
 	// m.Event.ID is filled by then.
+	// An observer can also watch each batch as a whole: see BatchObserver.
 	ObservePublish(ctx context.Context, info PublishInfo, m *Message) (context.Context, func(err error))
 	// ObserveHandle is called for each delivery attempt that runs a
 	// handler (and for a delivery that could not be decoded, with
@@ -95,6 +96,36 @@ type Observer interface {
 	// ObserveRequest is called for each Request before the request is
 	// encoded; end gets the reply or the error.
 	ObserveRequest(ctx context.Context, m *Message) (context.Context, func(reply *Message, err error))
+}
+
+// BatchObserver is an Observer that also watches each PublishBatch as a
+// whole. ObserveBatch is called after ObservePublish was called for every
+// message of the batch (so their trace context is in place) and before
+// any is sent; end gets the batch's result.
+type BatchObserver interface {
+	Observer
+	ObserveBatch(ctx context.Context, info PublishInfo, ms []*Message) (context.Context, func(err error))
+}
+
+// observeBatch calls ObserveBatch on the observers that implement it.
+func observeBatch(o Observer, ctx context.Context, info PublishInfo, ms []*Message) func(error) {
+	var ends []func(error)
+	for _, o := range observers(o) {
+		if bo, ok := o.(BatchObserver); ok {
+			if _, end := bo.ObserveBatch(ctx, info, ms); end != nil {
+				ends = append(ends, end)
+			}
+		}
+	}
+	return combine(ends)
+}
+
+// observers lists the observers o stands for.
+func observers(o Observer) []Observer {
+	if mo, ok := o.(multiObserver); ok {
+		return mo
+	}
+	return []Observer{o}
 }
 
 // Observe adds observers to the bus (for example otelbus.Tracing and

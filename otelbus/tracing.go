@@ -36,6 +36,8 @@ var unsetGlobal = otel.GetTracerProvider()
 // passed on, as the OpenTelemetry API's no-op spans would.
 func (t *tracer) off() bool { return t.global && otel.GetTracerProvider() == unsetGlobal }
 
+var _ bus.BatchObserver = (*tracer)(nil)
+
 type tracer struct {
 	t      trace.Tracer
 	prop   propagation.TextMapPropagator
@@ -69,12 +71,16 @@ func (t *tracer) ObservePublish(ctx context.Context, info bus.PublishInfo, m *bu
 		t.passOn(ctx, m)
 		return ctx, nil
 	}
-	ctx, span := t.t.Start(ctx, "send", producerKind...)
+	name, op := "send", semconv.MessagingOperationTypeSend
+	if info.Batch > 1 { // one "create" span per message; the batch's "send" span links them
+		name, op = "create", semconv.MessagingOperationTypeCreate
+	}
+	ctx, span := t.t.Start(ctx, name, producerKind...)
 	t.prop.Inject(ctx, carrier{&m.Event})
 	if !span.IsRecording() {
 		return ctx, nil
 	}
-	span.SetAttributes(t.system, semconv.MessagingOperationTypeSend, semconv.MessagingOperationName("send"),
+	span.SetAttributes(t.system, op, semconv.MessagingOperationName(name),
 		semconv.MessagingDestinationName(m.Subject), semconv.MessagingMessageBodySize(len(m.Event.Data)),
 		semconv.CloudEventsEventType(m.Event.Type))
 	if info.Batch > 1 {
@@ -84,6 +90,28 @@ func (t *tracer) ObservePublish(ctx context.Context, info bus.PublishInfo, m *bu
 		span.SetAttributes(semconv.MessagingMessageID(m.Event.ID))
 		endSpan(span, err)
 	}
+}
+
+// ObserveBatch starts the client span "send" of a PublishBatch, linked to
+// each message's "create" span (read back from its traceparent).
+func (t *tracer) ObserveBatch(ctx context.Context, info bus.PublishInfo, ms []*bus.Message) (context.Context, func(error)) {
+	if t.off() {
+		return ctx, nil
+	}
+	links := make([]trace.Link, 0, len(ms))
+	for _, m := range ms {
+		sc := trace.SpanContextFromContext(t.prop.Extract(context.Background(), carrier{&m.Event}))
+		if sc.IsValid() {
+			links = append(links, trace.Link{SpanContext: sc})
+		}
+	}
+	ctx, span := t.t.Start(ctx, "send", trace.WithSpanKind(trace.SpanKindClient), trace.WithLinks(links...))
+	if !span.IsRecording() {
+		return ctx, nil
+	}
+	span.SetAttributes(t.system, semconv.MessagingOperationTypeSend, semconv.MessagingOperationName("send"),
+		semconv.MessagingBatchMessageCount(info.Batch))
+	return ctx, func(err error) { endSpan(span, err) }
 }
 
 // ObserveHandle starts a consumer span, a child of the producer's context

@@ -195,3 +195,32 @@ func TestTracingWithoutProviderPassesContextOn(t *testing.T) {
 	assert.Equal(t, tid, sc.TraceID())
 	assert.Equal(t, sid, sc.SpanID())
 }
+
+// TestTracingBatch: PublishBatch makes one "create" span per message and
+// one "send" span for the batch linked to each; each handling continues
+// its own message's trace.
+func TestTracingBatch(t *testing.T) {
+	ctx := t.Context()
+	sp, tp := newSpans()
+	b, err := bus.Open(ctx, "mem://TestTracingBatch", otelbus.Tracing(otelbus.TracerProvider(tp)))
+	require.NoError(t, err)
+	defer func() { _ = b.Close(context.Background()) }()
+	_, err = b.Subscribe(ctx, "batch.*", bus.HandlerFunc(func(context.Context, *bus.Message) error { return nil }))
+	require.NoError(t, err)
+	ms := []*bus.Message{bus.NewMessage("batch.a", "t", nil), bus.NewMessage("batch.b", "t", nil), bus.NewMessage("batch.c", "t", nil)}
+	require.NoError(t, b.PublishBatch(ctx, ms...))
+
+	send := sp.waitFor(t, 1, named("send"))[0]
+	assert.Equal(t, trace.SpanKindClient, send.SpanKind())
+	assert.Equal(t, int64(3), attr(send, "messaging.batch.message_count").AsInt64())
+	require.Len(t, send.Links(), 3)
+	for i, m := range ms {
+		create := sp.producerOf(t, m.Event.ID)
+		assert.Equal(t, "create", create.Name())
+		assert.Equal(t, create.SpanContext().SpanID(), send.Links()[i].SpanContext.SpanID())
+		cons := sp.waitFor(t, 1, func(s sdktrace.ReadOnlySpan) bool {
+			return s.SpanKind() == trace.SpanKindConsumer && attr(s, "messaging.message.id").AsString() == m.Event.ID
+		})[0]
+		assert.Equal(t, create.SpanContext().SpanID(), cons.Parent().SpanID())
+	}
+}
