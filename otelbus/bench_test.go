@@ -91,3 +91,22 @@ func benchRaw(b *testing.B, url string) {
 		}
 	}
 }
+
+// BenchmarkObserverCalls measures what the observers add per message
+// without an SDK (publish and handle hooks of Tracing and Metrics), apart
+// from the noise of a real round trip.
+func BenchmarkObserverCalls(b *testing.B) {
+	t, m := otelbus.NewTracer(), otelbus.NewMeter()
+	msg := bus.NewMessage("x", "t", nil)
+	ctx := context.Background()
+	info := bus.HandleInfo{Pattern: "x"}
+	for b.Loop() {
+		_, e1 := t.ObservePublish(ctx, bus.PublishInfo{Batch: 1}, msg)
+		_, e2 := m.ObservePublish(ctx, bus.PublishInfo{Batch: 1}, msg)
+		_, e3 := t.ObserveHandle(ctx, info, msg)
+		_, e4 := m.ObserveHandle(ctx, info, msg)
+		if e1 != nil || e2 != nil || e3 != nil || e4 != nil {
+			b.Fatal("end funcs")
+		}
+	}
+}
