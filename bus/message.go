@@ -40,6 +40,7 @@ type Message struct {
 	responded bool
 	outcome   Outcome            // how it was settled, for observers
 	obsEnd    func(HandleResult) // the observers' end of this handling
+	obsCtx    context.Context    // the observed handling's context (see DeadLetterObserver)
 }
 
 // NewMessage returns a message for subject with the given CloudEvents type

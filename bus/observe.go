@@ -107,6 +107,30 @@ type BatchObserver interface {
 	ObserveBatch(ctx context.Context, info PublishInfo, ms []*Message) (context.Context, func(err error))
 }
 
+// DeadLetterObserver is an Observer that also sees each dead-letter copy
+// of a handled message before it is published: handlerCtx is the context
+// the failed handling ran with (from ObserveHandle), header the copy's
+// headers, to which it may add its own (e.g. to link the copy to the
+// failed handling's span). Not called for a message the backend gave up
+// on without a handling.
+type DeadLetterObserver interface {
+	Observer
+	ObserveDeadLetter(handlerCtx context.Context, m *Message, header map[string][]string)
+}
+
+// observeDeadLetter tells the observers that implement DeadLetterObserver
+// about a dead-letter copy of m.
+func (b *Bus) observeDeadLetter(m *Message, header map[string][]string) {
+	if b.obs == nil || m.obsCtx == nil {
+		return
+	}
+	for _, o := range observers(b.obs) {
+		if do, ok := o.(DeadLetterObserver); ok {
+			do.ObserveDeadLetter(m.obsCtx, m, header)
+		}
+	}
+}
+
 // observeBatch calls ObserveBatch on the observers that implement it.
 func observeBatch(o Observer, ctx context.Context, info PublishInfo, ms []*Message) func(error) {
 	var ends []func(error)
@@ -180,7 +204,7 @@ func (s *Subscription) observeHandle(m *Message) context.Context {
 	}
 	info := HandleInfo{Pattern: s.pattern, Group: s.cfg.group, Backend: s.b.backend}
 	ctx, end := s.b.obs.ObserveHandle(s.ctx, info, m)
-	m.obsEnd = end
+	m.obsEnd, m.obsCtx = end, ctx
 	return ctx
 }
 
@@ -190,6 +214,7 @@ func observeEnd(m *Message, err error) {
 		m.obsEnd(HandleResult{Outcome: m.outcome, Err: err})
 		m.obsEnd = nil
 	}
+	m.obsCtx = nil
 }
 
 // multiObserver calls several observers; it keeps only the end functions

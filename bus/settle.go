@@ -169,6 +169,7 @@ func (s *Subscription) deadLetter(ctx context.Context, m *Message, cause error, 
 	h[DeadLetterPermanentHeader] = []string{strconv.FormatBool(permanent)}
 	h[DeadLetterTimeHeader] = []string{time.Now().UTC().Format(time.RFC3339Nano)}
 	h[DeadLetterReasonHeader] = []string{flatten(cause.Error(), maxReasonLen)}
+	s.b.observeDeadLetter(m, h)
 	dm := &driver.Message{Subject: s.cfg.deadLetter, Header: h, Data: m.raw.Data}
 	if m.Event.ID != "" && s.b.dedup {
 		// Deduplicated as its own message (see deadLetterKey), never as

@@ -36,7 +36,39 @@ var unsetGlobal = otel.GetTracerProvider()
 // passed on, as the OpenTelemetry API's no-op spans would.
 func (t *tracer) off() bool { return t.global && otel.GetTracerProvider() == unsetGlobal }
 
-var _ bus.BatchObserver = (*tracer)(nil)
+var (
+	_ bus.BatchObserver      = (*tracer)(nil)
+	_ bus.DeadLetterObserver = (*tracer)(nil)
+)
+
+// DeadLetterTraceparentHeader is the header Tracing adds to a dead-letter
+// copy: the W3C traceparent of the failed handling's span. The copy keeps
+// the original event (and its traceparent extension), so its handling
+// continues the original trace, with a link to the failed handling.
+const DeadLetterTraceparentHeader = "Busway-Dead-Letter-Traceparent"
+
+// ObserveDeadLetter records the failed handling's span context on the
+// dead-letter copy.
+func (t *tracer) ObserveDeadLetter(handlerCtx context.Context, _ *bus.Message, header map[string][]string) {
+	sc := trace.SpanContextFromContext(handlerCtx)
+	if !sc.IsValid() || t.off() {
+		return
+	}
+	header[DeadLetterTraceparentHeader] = []string{"00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-" + sc.TraceFlags().String()}
+}
+
+// deadLetterLink is the link from a dead letter's handling to the failed
+// handling, if m is a dead-letter copy that names one.
+func (t *tracer) deadLetterLink(m *bus.Message) (trace.Link, bool) {
+	h, _ := m.Raw()
+	tp := h.Get(DeadLetterTraceparentHeader)
+	if tp == "" {
+		return trace.Link{}, false
+	}
+	ctx := propagation.TraceContext{}.Extract(context.Background(), propagation.MapCarrier{traceparent: tp})
+	sc := trace.SpanContextFromContext(ctx)
+	return trace.Link{SpanContext: sc}, sc.IsValid()
+}
 
 type tracer struct {
 	t      trace.Tracer
@@ -129,7 +161,11 @@ func (t *tracer) ObserveHandle(ctx context.Context, info bus.HandleInfo, m *bus.
 	if t.off() {
 		return ctx, nil // the remote span context is passed on
 	}
-	ctx, span := t.t.Start(ctx, t.processName(info.Pattern), consumerKind...)
+	opts := consumerKind
+	if l, ok := t.deadLetterLink(m); ok {
+		opts = []trace.SpanStartOption{consumerKind[0], trace.WithLinks(l)}
+	}
+	ctx, span := t.t.Start(ctx, t.processName(info.Pattern), opts...)
 	if !span.IsRecording() {
 		return ctx, nil
 	}

@@ -156,6 +156,8 @@ func testTracing(t *testing.T, url string) {
 	// handling continues the same trace.
 	dead := sp.waitFor(t, 1, named("process t.dead"))[0]
 	assert.Equal(t, bad.SpanContext().TraceID(), dead.SpanContext().TraceID())
+	require.Len(t, dead.Links(), 1, "the dead letter's handling links to the failed handling")
+	assert.Equal(t, bad.SpanContext().SpanID(), dead.Links()[0].SpanContext.SpanID())
 
 	client := sp.waitFor(t, 1, named("request t.rpc.x"))[0]
 	assert.Equal(t, trace.SpanKindClient, client.SpanKind())
