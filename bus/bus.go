@@ -57,6 +57,9 @@ type Bus struct {
 	cfg   config
 	dedup bool // conn deduplicates by driver.Message.ID
 
+	obs     Observer // nil without observers (see Observe)
+	backend string   // backendName(conn), for observers
+
 	// closing: Close has begun; no new subscriptions. Publishing still
 	// works while subscriptions drain, so handlers finishing can publish.
 	closing atomic.Bool
@@ -64,6 +67,7 @@ type Bus struct {
 	closed atomic.Bool
 	close  driver.Once
 	subs   driver.Set[*Subscription]
+	ended  driver.Set[*Subscription] // ended on their own, not drained yet (see Ready)
 }
 
 var (
@@ -79,13 +83,22 @@ func New(conn driver.Conn, opts ...Option) *Bus {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &Bus{conn: conn, cfg: cfg, dedup: usesIDs(conn)}
+	b := &Bus{conn: conn, cfg: cfg, dedup: usesIDs(conn), obs: cfg.observer(), backend: backendName(conn)}
+	b.wireConnEvents()
+	return b
 }
 
 func (b *Bus) isClosed() bool { return b.closed.Load() }
 
 // Publish implements Publisher.
 func (b *Bus) Publish(ctx context.Context, m *Message) error {
+	if b.obs != nil {
+		return b.publishObserved(ctx, m)
+	}
+	return b.publish(ctx, m)
+}
+
+func (b *Bus) publish(ctx context.Context, m *Message) error {
 	dm, err := b.encode(ctx, m)
 	if err != nil {
 		return err
@@ -103,8 +116,17 @@ func (b *Bus) Publish(ctx context.Context, m *Message) error {
 // checked (and its defaults filled) before any is sent: an invalid one
 // fails the batch with nothing published. A backend error returns the
 // errors joined; messages that did not fail were published.
-func (b *Bus) PublishBatch(ctx context.Context, ms ...*Message) error {
+func (b *Bus) PublishBatch(ctx context.Context, ms ...*Message) (err error) {
 	dms := make([]*driver.Message, len(ms))
+	if b.obs != nil {
+		info := PublishInfo{Batch: len(ms), Backend: b.backend}
+		ends := make([]func(error), len(ms)+1)
+		defer func() { endBatch(ends, err) }()
+		for i, m := range ms {
+			_, ends[i] = b.obs.ObservePublish(ctx, info, m)
+		}
+		ends[len(ms)] = observeBatch(b.obs, ctx, info, ms)
+	}
 	for i, m := range ms {
 		dm, err := b.encode(ctx, m)
 		if err != nil {
@@ -207,6 +229,18 @@ func (b *Bus) decode(dm *driver.Message) (*Message, error) {
 
 // Request implements Requester.
 func (b *Bus) Request(ctx context.Context, m *Message) (*Message, error) {
+	if b.obs != nil {
+		ctx, end := b.obs.ObserveRequest(ctx, m)
+		reply, err := b.request(ctx, m)
+		if end != nil {
+			end(reply, err)
+		}
+		return reply, err
+	}
+	return b.request(ctx, m)
+}
+
+func (b *Bus) request(ctx context.Context, m *Message) (*Message, error) {
 	if b.isClosed() {
 		return nil, ErrClosed
 	}

@@ -46,6 +46,7 @@ func (s *Subscription) died(err error) {
 		return
 	}
 	s.b.subs.Remove(s)
+	_ = s.b.ended.Add(s, nil) // not ready until drained
 	s.b.logger().Error("busway: subscription ended on its own; it receives no more messages",
 		"pattern", s.pattern, "group", s.cfg.group, "error", err)
 }

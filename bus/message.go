@@ -38,6 +38,9 @@ type Message struct {
 	raw       *driver.Message
 	bus       *Bus
 	responded bool
+	outcome   Outcome            // how it was settled, for observers
+	obsEnd    func(HandleResult) // the observers' end of this handling
+	obsCtx    context.Context    // the observed handling's context (see DeadLetterObserver)
 }
 
 // NewMessage returns a message for subject with the given CloudEvents type

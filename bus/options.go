@@ -22,6 +22,9 @@ type config struct {
 	mode   cloudevents.Mode
 	logger *slog.Logger
 	hooks  []func(context.Context, *Message)
+
+	observers []Observer
+	onConn    func(ConnectionEvent)
 }
 
 func defaultConfig() config {

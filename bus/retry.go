@@ -20,21 +20,28 @@ func (s *Subscription) runAtMostOnce(dm *driver.Message) {
 	for attempt := 1; ; attempt++ {
 		m, err := s.b.decode(dm) // afresh each attempt: a handler may have changed m
 		m.attempt = attempt
+		ctx := s.observeHandle(m)
 		if err == nil {
-			err = s.invoke(m)
+			err = s.invoke(ctx, m)
 		}
 		switch {
 		case err == nil:
 			s.firsts.forget(m)
+			m.outcome = OutcomeAcked
+			observeEnd(m, err)
 			return
 		case s.stopped() && errors.Is(err, context.Canceled):
 			s.lostAtStop(m)
+			observeEnd(m, err)
 			return
 		case !s.retryable(attempt, err):
 			s.fail(s.settleCtx, m, err)
+			observeEnd(m, err)
 			return
 		}
 		s.firsts.failed(m, time.Now())
+		m.outcome = OutcomeRetried
+		observeEnd(m, err)
 		d := s.delay(attempt)
 		s.failureLog(m, err).Warn("busway: handler failed; retrying in process (at-most-once delivery)",
 			"max_attempts", s.cfg.maxAttempts, "retry_delay", d)

@@ -48,6 +48,10 @@ func (s *Subscription) settle(m *Message, err error) {
 		s.logAckErr(m, "ack", acker.Ack(ctx))
 	case s.retryable(m.attempt, err):
 		s.firsts.failed(m, time.Now())
+		m.outcome = OutcomeAcked
+		s.logAckErr(m, "ack", acker.Ack(ctx))
+	case s.retryable(m.attempt, err):
+		m.outcome = OutcomeRetried
 		d := s.delay(m.attempt)
 		s.failureLog(m, err).Warn("busway: handler failed; message handed back for redelivery",
 			"max_attempts", s.cfg.maxAttempts, "redelivery_delay", d)
@@ -103,12 +107,14 @@ func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
 		dlErr := s.deadLetter(s.ctx, m, err, false)
 		switch {
 		case dlErr == nil:
+			m.outcome = OutcomeDeadLettered
 			log.Warn("busway: message dead-lettered", "dead_letter", s.cfg.deadLetter)
 			if acker != nil {
 				s.logAckErr(m, "ack", acker.Ack(ctx))
 			}
 			return
 		case acker != nil && !refusedForGood(dlErr):
+			m.outcome = OutcomeRetried
 			d := s.delay(m.attempt)
 			log.Error("busway: dead-letter publish failed; message handed back for redelivery",
 				"dead_letter", s.cfg.deadLetter, "dead_letter_error", dlErr, "redelivery_delay", d)
@@ -118,6 +124,7 @@ func (s *Subscription) fail(ctx context.Context, m *Message, err error) {
 		why = "dead-letter publish failed: " + dlErr.Error()
 		log = log.With("dead_letter", s.cfg.deadLetter)
 	}
+	m.outcome = OutcomeTerminated
 	if acker == nil {
 		log.Error("busway: message failed on an at-most-once subscription and is lost", "why", why)
 		return
@@ -169,6 +176,7 @@ func (s *Subscription) deadLetter(ctx context.Context, m *Message, cause error, 
 	h[DeadLetterTimeHeader] = []string{now.UTC().Format(time.RFC3339Nano)}
 	s.failureMeta(h, m, cause, exhausted, now)
 	h[DeadLetterReasonHeader] = []string{flatten(cause.Error(), maxReasonLen)}
+	s.b.observeDeadLetter(m, h)
 	dm := &driver.Message{Subject: s.cfg.deadLetter, Header: h, Data: m.raw.Data}
 	if m.Event.ID != "" && s.b.dedup {
 		// Deduplicated as its own message (see deadLetterKey), never as

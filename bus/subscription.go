@@ -143,6 +143,7 @@ func (s *Subscription) drainOnce(ctx context.Context) error {
 	cut := !stop()
 	s.cancel()
 	s.b.subs.Remove(s)
+	s.b.ended.Remove(s)
 	if cut {
 		// The handlers were cancelled (even if the backend finished on
 		// its own in the same moment): say why.
@@ -180,10 +181,13 @@ func (s *Subscription) dispatch(dm *driver.Message) {
 		return
 	}
 	m, err := s.b.decode(dm)
+	ctx := s.observeHandle(m)
+	defer func() { observeEnd(m, err) }()
 	if err == nil {
-		err = s.invoke(m)
+		err = s.invoke(ctx, m)
 	}
 	if dm.Reply != "" {
+		m.outcome = OutcomeAnswered
 		s.answerFailedRequest(m, err)
 		return
 	}
@@ -211,13 +215,13 @@ func (s *Subscription) handBack(dm *driver.Message) {
 }
 
 // invoke runs the handler chain, turning a panic into an error.
-func (s *Subscription) invoke(m *Message) (err error) {
+func (s *Subscription) invoke(ctx context.Context, m *Message) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &panicError{value: r, stack: debug.Stack()}
 		}
 	}()
-	return s.handler.Handle(s.ctx, m)
+	return s.handler.Handle(ctx, m)
 }
 
 // answerFailedRequest tells the requester that the handler failed, unless

@@ -65,6 +65,9 @@ type Conn struct {
 
 	status     chan nats.Status // the connection's CLOSED events
 	statusDone sync.WaitGroup
+
+	onEvent    atomic.Pointer[func(driver.ConnEvent)] // see SetConnEventHandler
+	userStatus atomic.Pointer[chan nats.Status]       // a user conn's status, followed for onEvent
 }
 
 // endable is a subscription that can end on its own (driver.Ender).
@@ -156,12 +159,15 @@ func (c *Conn) dial() (*nats.Conn, error) {
 				return // our own Close; the closed handler logs it
 			}
 			log.Warn("natsbus: disconnected", "server", redactServers(nc.ConnectedUrl()), "error", err)
+			c.emit(driver.ConnDisconnected, nc, err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("natsbus: reconnected", "server", redactServers(nc.ConnectedUrl()))
+			c.emit(driver.ConnReconnected, nc, nil)
 		}),
 		nats.ClosedHandler(func(nc *nats.Conn) {
 			log.Debug("natsbus: connection closed", "error", nc.LastError())
+			c.emit(driver.ConnClosed, nc, nc.LastError())
 		}),
 		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
 			args := []any{"error", err}
@@ -169,9 +175,11 @@ func (c *Conn) dial() (*nats.Conn, error) {
 				args = append(args, "subject", sub.Subject)
 			}
 			log.Error("natsbus: asynchronous error", args...)
+			c.emit(driver.ConnError, nc, err)
 		}),
 		nats.LameDuckModeHandler(func(nc *nats.Conn) {
 			log.Warn("natsbus: server entering lame duck mode; will reconnect elsewhere", "server", redactServers(nc.ConnectedUrl()))
+			c.emit(driver.ConnLameDuck, nc, nil)
 		}),
 	)
 	if cfg.ConnectTimeout > 0 {
@@ -268,6 +276,7 @@ func (c *Conn) doClose(ctx context.Context) error {
 	}
 	c.closeNATS()
 	c.nc.RemoveStatusListener(c.status)
+	c.stopUserEvents()
 	c.statusDone.Wait()
 	return err
 }

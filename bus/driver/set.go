@@ -66,3 +66,14 @@ func (t *Set[S]) Len() int {
 	defer t.mu.Unlock()
 	return len(t.m)
 }
+
+// Members returns the current members, in no particular order.
+func (t *Set[S]) Members() []S {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	members := make([]S, 0, len(t.m))
+	for s := range t.m {
+		members = append(members, s)
+	}
+	return members
+}
