@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/busway/busway/backends/natsbus"
 	"github.com/busway/busway/backends/natsbus/embedded"
 	"github.com/busway/busway/bus"
 	"github.com/nats-io/nats.go"
@@ -238,6 +239,51 @@ func nbPaced(b *testing.B, r *nbRun, publish func(i int) error) {
 			time.Sleep(d)
 		}
 		if err := publish(i); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r.wait(b)
+	elapsed := time.Since(start)
+	b.StopTimer()
+	r.report(b, elapsed)
+}
+
+// BenchmarkCoreStructured is core publish -> handler (256 B) in
+// structured mode (bus.Structured on the publisher: the event is one JSON
+// document) beside binary mode, in the same run.
+func BenchmarkCoreStructured(b *testing.B) {
+	srv := startEmbedded(b)
+	b.Run("binary", func(b *testing.B) { nbCoreBusOpts(b, srv, nbPayload) })
+	b.Run("structured", func(b *testing.B) { nbCoreBusMode(b, srv, bus.Structured()) })
+}
+
+// nbCoreBusMode is nbCoreBusOpts (256 B) with a publisher opened with
+// opts.
+func nbCoreBusMode(b *testing.B, srv *embedded.Server, opts ...bus.Option) {
+	ctx := b.Context()
+	c, err := natsbus.Open(ctx, natsbus.Config{URL: srv.URL(), Logger: quiet})
+	require.NoError(b, err)
+	pub := bus.New(c, append([]bus.Option{bus.Logger(quiet)}, opts...)...)
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		require.NoError(b, pub.Close(ctx))
+	})
+	sub := nbOpenBus(b, srv, nil)
+	subj := nbName("bench.core.")
+	r := newNBRun(b.N)
+	_, err = sub.Subscribe(ctx, subj, bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
+		r.receive(m.Event.Data)
+		return nil
+	}))
+	require.NoError(b, err)
+	buf := make([]byte, nbPayload)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		r.throttle(b, i)
+		if err := pub.Publish(ctx, bus.NewMessage(subj, nbType, r.stamp(buf, i))); err != nil {
 			b.Fatal(err)
 		}
 	}

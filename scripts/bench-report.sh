@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite COUNT times (default 5) and writes the report:
+# docs/bench/bench.txt (raw go test output), docs/bench/report.md (median
+# and spread per scenario, ratio to the reference, target) and
+# docs/bench/ratios.svg (the ratios, drawn by internal/benchreport).
+#
+#   scripts/bench-report.sh            # COUNT=5 BENCHTIME=1s, about 8 minutes on 2 cores
+#   COUNT=3 BENCHTIME=0.5s scripts/bench-report.sh
+#
+# The NATS benchmarks run against embedded servers; nothing else is needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${COUNT:-5}
+benchtime=${BENCHTIME:-1s}
+out=${OUT:-docs/bench}
+mkdir -p "$out"
+
+go test -run '^$' -bench 'Core|JetStream' -benchmem -benchtime "$benchtime" -count "$count" ./backends/natsbus/ >"$out/bench.txt"
+go test -run '^$' -bench 'Mem|Watermill' -benchmem -benchtime "$benchtime" -count "$count" . >>"$out/bench.txt"
+{
+  echo "nproc: $(nproc)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+  echo "go: $(go env GOVERSION)"
+  echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$out/machine.txt"
+go run ./internal/benchreport -o "$out" "$out/bench.txt"
+cat "$out/report.md"
