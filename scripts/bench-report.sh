@@ -15,8 +15,19 @@ benchtime=${BENCHTIME:-1s}
 out=${OUT:-docs/bench}
 mkdir -p "$out"
 
-go test -run '^$' -bench 'Core|JetStream' -benchmem -benchtime "$benchtime" -count "$count" ./backends/natsbus/ >"$out/bench.txt"
-go test -run '^$' -bench 'Mem|Watermill' -benchmem -benchtime "$benchtime" -count "$count" . >>"$out/bench.txt"
+# One go test per round, not -count: -count repeats each sub-benchmark
+# back to back, so the bus's runs and the reference's runs would sit minutes
+# apart; a round runs every scenario once, bus beside its reference, and
+# benchreport pairs the k-th runs of both.
+go test -c -o "$out/natsbus.test" ./backends/natsbus/
+go test -c -o "$out/busway.test" .
+: >"$out/bench.txt"
+for i in $(seq "$count"); do
+  echo "round $i of $count" >&2
+  (cd backends/natsbus && "../../$out/natsbus.test" -test.run '^$' -test.bench 'Core|JetStream' -test.benchmem -test.benchtime "$benchtime") >>"$out/bench.txt"
+  "$out/busway.test" -test.run '^$' -test.bench 'Mem|Watermill' -test.benchmem -test.benchtime "$benchtime" >>"$out/bench.txt"
+done
+rm -f "$out/natsbus.test" "$out/busway.test"
 {
   echo "nproc: $(nproc)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"

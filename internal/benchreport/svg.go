@@ -17,7 +17,7 @@ const (
 
 // writeSVG draws one horizontal bar per ratio row (rows with an absolute
 // target are left out): the bar is the median ratio, the whisker the
-// ratio's range (bus range over reference range), the tick the target,
+// ratio's range over the runs, the tick the target,
 // and a dashed line marks parity (1.0).
 func writeSVG(w io.Writer, rows []row) error {
 	var bars []row
@@ -59,10 +59,5 @@ func writeSVG(w io.Writer, rows []row) error {
 	return p.err
 }
 
-// whisker is the lowest and highest ratio the runs' ranges allow.
-func whisker(r row) [2]float64 {
-	if r.higherIsBetter() {
-		return [2]float64{r.busSt.lo / r.refSt.hi, r.busSt.hi / r.refSt.lo}
-	}
-	return [2]float64{r.refSt.lo / r.busSt.hi, r.refSt.hi / r.busSt.lo}
-}
+// whisker is the lowest and highest ratio over the runs.
+func whisker(r row) [2]float64 { return [2]float64{r.ratioLo, r.ratioHi} }

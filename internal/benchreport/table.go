@@ -16,7 +16,7 @@ func writeTable(w io.Writer, rows []row) error {
 			p.printf("| %s | not measured | %s | | | |\n", r.label, r.refTag)
 			continue
 		}
-		ref, ratio, target := r.refTag+": "+formatStat(r.refSt, r.unit), formatRatio(r.ratio), ""
+		ref, ratio, target := r.refTag+": "+formatStat(r.refSt, r.unit), formatRatioRange(r), ""
 		if r.ref == "" {
 			ref, ratio = "-", formatValue(r.ratio, r.unit)
 		}
@@ -34,7 +34,8 @@ func writeTable(w io.Writer, rows []row) error {
 		p.printf("| %s | %s | %s | %s | %s | %s |\n", r.label, formatStat(r.busSt, r.unit), ref, ratio, target, r.met)
 	}
 	p.printf("\nMedians of %s runs, ± half the range between the fastest and the slowest run. "+
-		"Ratio: the bus relative to the reference, more is better (bus/ref for msgs/s, ref/bus for latency).\n", runs(rows))
+		"Ratio: the bus relative to the reference, more is better (bus/ref for msgs/s, ref/bus for latency): "+
+		"the median of the per-run ratios (bus and reference ran back to back in each run), with their range.\n", runs(rows))
 	return p.err
 }
 
@@ -71,6 +72,14 @@ func formatValue(v float64, unit string) string {
 		return fmt.Sprintf("%s %.0f µs", unit[:3], v/1e3)
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64) + " " + unit
+}
+
+// formatRatioRange is the ratio and, over several runs, its range.
+func formatRatioRange(r row) string {
+	if r.ratioLo == r.ratioHi {
+		return formatRatio(r.ratio)
+	}
+	return fmt.Sprintf("%s (%s-%s)", formatRatio(r.ratio), formatRatio(r.ratioLo), formatRatio(r.ratioHi))
 }
 
 func formatRatio(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
