@@ -14,6 +14,7 @@ count=${COUNT:-5}
 benchtime=${BENCHTIME:-1s}
 out=${OUT:-docs/bench}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 # One go test per round, not -count: -count repeats each sub-benchmark
 # back to back, so the bus's runs and the reference's runs would sit minutes
@@ -24,7 +25,7 @@ go test -c -o "$out/busway.test" .
 : >"$out/bench.txt"
 for i in $(seq "$count"); do
   echo "round $i of $count" >&2
-  (cd backends/natsbus && "../../$out/natsbus.test" -test.run '^$' -test.bench 'Core|JetStream' -test.benchmem -test.benchtime "$benchtime") >>"$out/bench.txt"
+  (cd backends/natsbus && "$out/natsbus.test" -test.run '^$' -test.bench 'Core|JetStream' -test.benchmem -test.benchtime "$benchtime") >>"$out/bench.txt"
   "$out/busway.test" -test.run '^$' -test.bench 'Mem|Watermill' -test.benchmem -test.benchtime "$benchtime" >>"$out/bench.txt"
 done
 rm -f "$out/natsbus.test" "$out/busway.test"
