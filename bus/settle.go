@@ -45,12 +45,10 @@ func (s *Subscription) settle(m *Message, err error) {
 	switch {
 	case err == nil:
 		s.firsts.forget(m)
-		s.logAckErr(m, "ack", acker.Ack(ctx))
-	case s.retryable(m.attempt, err):
-		s.firsts.failed(m, time.Now())
 		m.outcome = OutcomeAcked
 		s.logAckErr(m, "ack", acker.Ack(ctx))
 	case s.retryable(m.attempt, err):
+		s.firsts.failed(m, time.Now())
 		m.outcome = OutcomeRetried
 		d := s.delay(m.attempt)
 		s.failureLog(m, err).Warn("busway: handler failed; message handed back for redelivery",
