@@ -13,8 +13,10 @@
 // event format and sets Content-Type: application/cloudevents+json. Data is
 // written as a JSON value ("data") when datacontenttype is */json or
 // */*+json and the bytes are valid JSON, otherwise base64 ("data_base64").
-// Extensions are written as JSON strings. The JSON is produced by the
-// CloudEvents sdk-go writer. Interop note: sdk-go (v2.16) reads inline
+// Extensions are written as JSON strings, sorted by name, after the context
+// attributes; data comes last. The JSON is produced and read by this
+// package's own codec (sdk-go remains the interop oracle in its tests), and
+// decoded Data is always a copy of the body's bytes. Interop note: sdk-go (v2.16) reads inline
 // "data" as JSON only for application/json and text/json; for another
 // */*+json type it expects a JSON string and fails on an object. Publish such
 // events in binary mode, or as application/json, when sdk-go consumes them.

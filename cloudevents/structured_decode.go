@@ -1,89 +1,153 @@
 package cloudevents
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
+	"unsafe"
 
 	"github.com/cloudevents/sdk-go/v2/types"
 )
 
-// jsonReader collects the members of a JSON-format event.
+// jsonReader collects the members of a JSON-format event. Member values
+// are substrings of one string copy of the body, so attributes cost no
+// further allocation.
 type jsonReader struct {
 	ev         *Event
-	seen       map[string]bool
-	data, b64  json.RawMessage
+	seen       uint16   // bit i: attribute i; then data and data_base64
+	seenExt    []string // extension names given, null ones included
+	data, b64  string
 	hasDataKey bool
 }
 
+const (
+	seenData   = 1 << numAttrs
+	seenBase64 = 1 << (numAttrs + 1)
+)
+
 // readObject walks the top-level object member by member, so a member
-// given twice is caught (encoding/json would keep the last one).
-func (r *jsonReader) readObject(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return syntaxError(err, "structured event is not a JSON object")
+// given twice is caught (encoding/json would keep the last one). Syntax
+// is checked as encoding/json does, member by member, so a bad member is
+// reported before a syntax error further on.
+func (r *jsonReader) readObject(body string) error {
+	sc := jsonScanner{s: body}
+	sc.space()
+	if sc.peek() != '{' {
+		return fmt.Errorf("%w: structured event is not a JSON object", ErrMalformed)
 	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return syntaxError(err, "")
+	sc.i++
+	sc.space()
+	if sc.peek() == '}' {
+		sc.i++
+		return r.end(&sc)
+	}
+	for {
+		sc.space()
+		if sc.peek() != '"' {
+			sc.fail("looking for beginning of object key string")
+			return sc.err
 		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return syntaxError(err, "")
+		start := sc.i
+		escaped, ok := sc.str()
+		if !ok {
+			return sc.err
 		}
-		if err := r.member(key, raw); err != nil {
+		key := body[start+1 : sc.i-1]
+		if escaped {
+			// As encoding/json's Token: a lone surrogate becomes U+FFFD,
+			// and the name then fails validation.
+			if json.Unmarshal([]byte(body[start:sc.i]), &key) != nil {
+				return fmt.Errorf("%w: bad JSON object key", ErrMalformed)
+			}
+		}
+		sc.space()
+		if sc.peek() != ':' {
+			sc.fail("after object key")
+			return sc.err
+		}
+		sc.i++
+		sc.space()
+		start = sc.i
+		if !sc.value(0) {
+			return sc.err
+		}
+		if err := r.member(key, body[start:sc.i]); err != nil {
 			return err
 		}
+		sc.space()
+		switch sc.peek() {
+		case ',':
+			sc.i++
+		case '}':
+			sc.i++
+			return r.end(&sc)
+		default:
+			sc.fail("after object key:value pair")
+			return sc.err
+		}
 	}
-	if _, err := dec.Token(); err != nil {
-		return syntaxError(err, "")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return syntaxError(err, "data after the JSON object")
+}
+
+// end checks that only whitespace follows the object.
+func (r *jsonReader) end(sc *jsonScanner) error {
+	sc.space()
+	if sc.i != len(sc.s) {
+		return fmt.Errorf("%w: data after the JSON object", ErrMalformed)
 	}
 	return nil
 }
 
-func syntaxError(err error, msg string) error {
-	if err == nil || errors.Is(err, io.EOF) {
-		if msg == "" {
-			msg = "truncated JSON"
-		}
-		return fmt.Errorf("%w: %s", ErrMalformed, msg)
-	}
-	return fmt.Errorf("%w: %v", ErrMalformed, err)
-}
-
-func (r *jsonReader) member(key string, raw json.RawMessage) error {
-	if r.seen[key] {
-		return malformed(key, "JSON member given more than once")
-	}
-	r.seen[key] = true
+func (r *jsonReader) member(key, raw string) error {
+	bit := uint16(0)
 	switch key {
 	case "data":
+		bit = seenData
+	case "data_base64":
+		bit = seenBase64
+	default:
+		if i := coreIndex(key); i >= 0 {
+			bit = 1 << i
+		}
+	}
+	if bit == 0 {
+		for _, k := range r.seenExt {
+			if k == key {
+				return malformed(key, "JSON member given more than once")
+			}
+		}
+		r.seenExt = append(r.seenExt, key)
+		return r.extension(key, raw)
+	}
+	if r.seen&bit != 0 {
+		return malformed(key, "JSON member given more than once")
+	}
+	r.seen |= bit
+	switch bit {
+	case seenData:
 		r.data, r.hasDataKey = raw, true
 		return nil
-	case "data_base64":
+	case seenBase64:
 		r.b64 = raw
 		return nil
 	}
-	for i, name := range attrNames {
-		if name == key {
-			return r.attribute(i, raw)
+	return r.attribute(coreIndex(key), raw)
+}
+
+// coreIndex returns the index of the context attribute named exactly
+// name, or -1.
+func coreIndex(name string) int {
+	for i, n := range attrNames {
+		if n == name {
+			return i
 		}
 	}
-	return r.extension(key, raw)
+	return -1
 }
 
 // attribute sets context attribute i; JSON null means absent.
-func (r *jsonReader) attribute(i int, raw json.RawMessage) error {
+func (r *jsonReader) attribute(i int, raw string) error {
 	name := attrNames[i]
 	if raw[0] == 'n' {
 		return nil
@@ -107,7 +171,7 @@ func (r *jsonReader) attribute(i int, raw json.RawMessage) error {
 // extension stores a JSON scalar in canonical string form: strings as is,
 // booleans as "true"/"false", numbers as Integers (whole numbers in the
 // int32 range; anything else is rejected rather than truncated).
-func (r *jsonReader) extension(name string, raw json.RawMessage) error {
+func (r *jsonReader) extension(name string, raw string) error {
 	var v string
 	switch c := raw[0]; {
 	case c == 'n':
@@ -121,7 +185,7 @@ func (r *jsonReader) extension(name string, raw json.RawMessage) error {
 	case c == 't' || c == 'f':
 		v = types.FormatBool(c == 't')
 	case c == '-' || isDigit(c):
-		f, err := strconv.ParseFloat(string(raw), 64)
+		f, err := strconv.ParseFloat(raw, 64)
 		if err != nil || f != math.Trunc(f) || f < math.MinInt32 || f > math.MaxInt32 {
 			return malformed(name, "JSON number is not a CloudEvents Integer (whole, 32-bit)")
 		}
@@ -136,9 +200,10 @@ func (r *jsonReader) extension(name string, raw json.RawMessage) error {
 	return nil
 }
 
-// setData applies "data" or "data_base64" (JSON event format 3.1.2).
+// setData applies "data" or "data_base64" (JSON event format 3.1.2). Data
+// is always a fresh copy, never memory shared with the body.
 func (r *jsonReader) setData() error {
-	if r.b64 != nil && r.b64[0] != 'n' {
+	if r.b64 != "" && r.b64[0] != 'n' {
 		if r.hasDataKey {
 			return malformed("data_base64", "both data and data_base64 are present")
 		}
@@ -152,20 +217,21 @@ func (r *jsonReader) setData() error {
 		// No datacontenttype means JSON; make it explicit (3.1.2).
 		ev.DataContentType = "application/json"
 	}
+	var d string
 	switch {
 	case isJSONMediaType(ev.DataContentType):
-		ev.Data = r.data
+		d = r.data
 	case r.data[0] == '"':
 		s, err := jsonString("data", r.data)
 		if err != nil {
 			return err
 		}
-		ev.Data = []byte(s)
+		d = s
 	case r.data[0] != 'n':
-		ev.Data = r.data // lenient: a non-string for a non-JSON type
+		d = r.data // lenient: a non-string for a non-JSON type
 	}
-	if len(ev.Data) == 0 {
-		ev.Data = nil
+	if len(d) > 0 {
+		ev.Data = []byte(d)
 	}
 	return nil
 }
@@ -178,24 +244,42 @@ func (r *jsonReader) setBase64() error {
 	if err != nil {
 		return err
 	}
-	d, err := base64.StdEncoding.DecodeString(s)
+	d := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+	n, err := base64.StdEncoding.Decode(d, unsafe.Slice(unsafe.StringData(s), len(s)))
 	if err != nil {
 		return malformed("data_base64", "bad base64")
 	}
-	if len(d) > 0 {
-		r.ev.Data = d
+	if n > 0 {
+		r.ev.Data = d[:n]
 	}
 	return nil
 }
 
-// jsonString unquotes a JSON string. Unpaired surrogate escapes ("\ud800"),
-// which encoding/json would silently turn into U+FFFD, are rejected.
-func jsonString(name string, raw json.RawMessage) (string, error) {
+// jsonString unquotes the JSON string raw, whose syntax the scanner has
+// checked. Without escapes it is the substring between the quotes. With
+// escapes, encoding/json unquotes it, and unpaired surrogate escapes
+// ("\ud800"), which encoding/json would silently turn into U+FFFD, are
+// rejected.
+func jsonString(name string, raw string) (string, error) {
+	inner := raw[1 : len(raw)-1]
+	if !hasBackslash(inner) {
+		return inner, nil
+	}
 	var s string
-	if json.Unmarshal(raw, &s) != nil || loneSurrogate(raw) {
+	b := []byte(raw)
+	if json.Unmarshal(b, &s) != nil || loneSurrogate(b) {
 		return "", malformed(name, "bad JSON string")
 	}
 	return s, nil
+}
+
+func hasBackslash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			return true
+		}
+	}
+	return false
 }
 
 // loneSurrogate reports whether the JSON string raw has a \u escape of a
@@ -228,8 +312,8 @@ func loneSurrogate(raw []byte) bool {
 	return false
 }
 
-// hex4 reads four hex digits (the string was already checked by
-// encoding/json).
+// hex4 reads four hex digits (the string was already checked by the
+// scanner).
 func hex4(b []byte) rune {
 	var r rune
 	for _, c := range b[:4] {
