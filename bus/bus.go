@@ -295,8 +295,7 @@ func (b *Bus) As(target any) bool {
 // every method returns ErrClosed.
 func (b *Bus) Close(ctx context.Context) error {
 	b.closing.Store(true)
-	stop := context.AfterFunc(ctx, func() { b.cutDrains(context.Cause(ctx)) })
-	defer stop()
+	defer whenDone(ctx, func() { b.cutDrains(context.Cause(ctx)) })()
 	return b.close.Do(ctx, "close", func(ctx context.Context) error {
 		subs, _ := b.subs.Close()
 		drainErr := driver.DrainAll(ctx, subs)

@@ -124,3 +124,18 @@ func (c *cutter) start(ctx context.Context) (context.Context, context.CancelCaus
 	}
 	return dctx, cancel
 }
+
+// whenDone runs f when ctx ends, like context.AfterFunc; the returned func
+// (deferred by the caller) stops that, but runs f itself when ctx has
+// ended and f had not started. ctx's Done channel closes before its
+// AfterFuncs are started, so a caller woken by Done could otherwise stop
+// f before it ever ran: a second Drain or Close returning at its
+// deadline without cutting the drain under way.
+func whenDone(ctx context.Context, f func()) (stop func()) {
+	stopF := context.AfterFunc(ctx, f)
+	return func() {
+		if stopF() && ctx.Err() != nil {
+			f()
+		}
+	}
+}

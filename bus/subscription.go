@@ -125,8 +125,7 @@ func (s *Subscription) Pattern() string { return s.pattern }
 // back): a caller's deadline bounds the shutdown whoever started it. The
 // first Drain then reports that cause.
 func (s *Subscription) Drain(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { s.cuts.cut(context.Cause(ctx)) })
-	defer stop()
+	defer whenDone(ctx, func() { s.cuts.cut(context.Cause(ctx)) })()
 	return s.drain.Do(ctx, "drain of "+s.pattern, s.drainOnce)
 }
 
@@ -140,7 +139,7 @@ func (s *Subscription) drainOnce(ctx context.Context) error {
 	defer cancel(nil)
 	stop := context.AfterFunc(dctx, s.cancel)
 	err := s.ds.Drain(dctx)
-	cut := !stop()
+	cut := !stop() || dctx.Err() != nil
 	s.cancel()
 	s.b.subs.Remove(s)
 	s.b.ended.Remove(s)
