@@ -94,9 +94,17 @@ func (f *faceSub) pass(dm *driver.Message) bool {
 	case <-msg.Acked():
 		return true
 	case <-msg.Nacked():
+		return false
 	case <-f.stop:
+		// An Ack that came before the stop wins: select picks at random
+		// among ready cases, and an acked message must not be handed back.
+		select {
+		case <-msg.Acked():
+			return true
+		default:
+			return false
+		}
 	}
-	return false
 }
 
 // settle acks or naks dm, after SubscriberConfig.NackDelay: a delayed nak
