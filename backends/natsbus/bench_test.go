@@ -186,18 +186,7 @@ type nbWire struct {
 // nbCaptureCore returns the header and data of one core bus message with
 // an nbPayload-byte payload, as a raw subscriber receives them.
 func nbCaptureCore(b *testing.B, srv *embedded.Server) nbWire {
-	b.Helper()
-	nc := nbConnect(b, srv)
-	subject := nbName("bench.capture.")
-	sub, err := nc.SubscribeSync(subject)
-	require.NoError(b, err)
-	require.NoError(b, nc.Flush())
-	bs := nbOpenBus(b, srv, nil)
-	require.NoError(b, bs.Publish(b.Context(), bus.NewMessage(subject, nbType, make([]byte, nbPayload))))
-	msg, err := sub.NextMsg(10 * time.Second)
-	require.NoError(b, err)
-	require.Len(b, msg.Data, nbPayload, "binary mode: the data is the payload")
-	return nbWire{header: msg.Header, data: msg.Data}
+	return nbCaptureSize(b, srv, nbPayload)
 }
 
 // BenchmarkCore compares core NATS publish-to-handler through the bus with
@@ -213,16 +202,21 @@ func BenchmarkCore(b *testing.B) {
 }
 
 func nbCoreBus(b *testing.B, srv *embedded.Server) {
+	nbCoreBusRun(b, nbOpenBus(b, srv, nil), nbOpenBus(b, srv, nil), nbPayload)
+}
+
+// nbCoreBusRun publishes b.N size-byte messages on pub to a handler
+// subscribed on sub with opts, and reports throughput and latency.
+func nbCoreBusRun(b *testing.B, pub, sub *bus.Bus, size int, opts ...bus.SubscribeOption) {
 	ctx := b.Context()
-	pub, sub := nbOpenBus(b, srv, nil), nbOpenBus(b, srv, nil)
 	subject := nbName("bench.core.")
 	r := newNBRun(b.N)
 	_, err := sub.Subscribe(ctx, subject, bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
 		r.receive(m.Event.Data)
 		return nil
-	}))
+	}), opts...)
 	require.NoError(b, err)
-	buf := make([]byte, nbPayload)
+	buf := make([]byte, size)
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()

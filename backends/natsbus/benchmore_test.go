@@ -77,29 +77,7 @@ func BenchmarkCoreConcurrency(b *testing.B) {
 // nbCoreBusOpts is nbCoreBus with a size-byte payload and subscribe
 // options.
 func nbCoreBusOpts(b *testing.B, srv *embedded.Server, size int, opts ...bus.SubscribeOption) {
-	ctx := b.Context()
-	pub, sub := nbOpenBus(b, srv, nil), nbOpenBus(b, srv, nil)
-	subj := nbName("bench.core.")
-	r := newNBRun(b.N)
-	_, err := sub.Subscribe(ctx, subj, bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
-		r.receive(m.Event.Data)
-		return nil
-	}), opts...)
-	require.NoError(b, err)
-	buf := make([]byte, size)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for i := range b.N {
-		r.throttle(b, i)
-		if err := pub.Publish(ctx, bus.NewMessage(subj, nbType, r.stamp(buf, i))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	r.wait(b)
-	elapsed := time.Since(start)
-	b.StopTimer()
-	r.report(b, elapsed)
+	nbCoreBusRun(b, nbOpenBus(b, srv, nil), nbOpenBus(b, srv, nil), size, opts...)
 }
 
 // nbCoreRawQueue publishes wire with raw nats.go to n queue subscribers
@@ -269,26 +247,5 @@ func nbCoreBusMode(b *testing.B, srv *embedded.Server, opts ...bus.Option) {
 		defer cancel()
 		require.NoError(b, pub.Close(ctx))
 	})
-	sub := nbOpenBus(b, srv, nil)
-	subj := nbName("bench.core.")
-	r := newNBRun(b.N)
-	_, err = sub.Subscribe(ctx, subj, bus.HandlerFunc(func(_ context.Context, m *bus.Message) error {
-		r.receive(m.Event.Data)
-		return nil
-	}))
-	require.NoError(b, err)
-	buf := make([]byte, nbPayload)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for i := range b.N {
-		r.throttle(b, i)
-		if err := pub.Publish(ctx, bus.NewMessage(subj, nbType, r.stamp(buf, i))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	r.wait(b)
-	elapsed := time.Since(start)
-	b.StopTimer()
-	r.report(b, elapsed)
+	nbCoreBusRun(b, pub, nbOpenBus(b, srv, nil), nbPayload)
 }
