@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync/atomic"
 
 	"github.com/busway/busway/bus/driver"
-	"github.com/busway/busway/bus/subject"
 	"github.com/busway/busway/cloudevents"
 )
 
@@ -56,6 +54,7 @@ type Bus struct {
 	conn  driver.Conn
 	cfg   config
 	dedup bool // conn deduplicates by driver.Message.ID
+	reuse bool // conn copies what Publish is given (driver.PublishCopier)
 
 	obs     Observer // nil without observers (see Observe)
 	backend string   // backendName(conn), for observers
@@ -83,7 +82,7 @@ func New(conn driver.Conn, opts ...Option) *Bus {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	b := &Bus{conn: conn, cfg: cfg, dedup: usesIDs(conn), obs: cfg.observer(), backend: backendName(conn)}
+	b := &Bus{conn: conn, cfg: cfg, dedup: usesIDs(conn), reuse: copiesOnPublish(conn), obs: cfg.observer(), backend: backendName(conn)}
 	b.wireConnEvents()
 	return b
 }
@@ -99,7 +98,15 @@ func (b *Bus) Publish(ctx context.Context, m *Message) error {
 }
 
 func (b *Bus) publish(ctx context.Context, m *Message) error {
-	dm, err := b.encode(ctx, m)
+	var dm *driver.Message
+	var err error
+	if b.reuse {
+		e := getEncoder()
+		defer e.release()
+		dm, err = e.encode(ctx, b, m)
+	} else {
+		dm, err = b.encode(ctx, m)
+	}
 	if err != nil {
 		return err
 	}
@@ -147,59 +154,6 @@ func (b *Bus) PublishBatch(ctx context.Context, ms ...*Message) (err error) {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// encode validates m and turns it into a driver message.
-func (b *Bus) encode(ctx context.Context, m *Message) (*driver.Message, error) {
-	if err := subject.Validate(m.Subject); err != nil {
-		return nil, err
-	}
-	for _, hook := range b.cfg.hooks {
-		hook(ctx, m)
-	}
-	m.fillDefaults(b.cfg.source)
-	// Sized exactly: up to 8 headers fit a map's first group.
-	h := make(map[string][]string, len(m.Header)+cloudevents.HeaderCount(&m.Event, b.cfg.mode))
-	if len(m.Header) > 0 {
-		if err := copyHeaders(h, m.Header); err != nil {
-			return nil, fmt.Errorf("busway: publish to %q: %w", m.Subject, err)
-		}
-	}
-	body, err := cloudevents.Encode(&m.Event, b.cfg.mode, h)
-	if err != nil {
-		return nil, fmt.Errorf("busway: publish to %q: %w", m.Subject, err)
-	}
-	dm := &driver.Message{Subject: m.Subject, Header: h, Data: body}
-	if b.dedup {
-		dm.ID = driver.DedupID(m.Event.Source, m.Event.ID)
-		if n := h[ReplayCountHeader]; len(n) > 0 { // a replay is not a duplicate of its original
-			dm.ID = replayID(m, h, n[0])
-		}
-	}
-	return dm, nil
-}
-
-// copyHeaders checks the names of from (see IsReservedHeader) and copies
-// the headers into h (cloudevents.Encode then drops any that are event
-// headers). The driver owns h and its slices, so the values are copied
-// too: single values (the usual case) into one shared backing array, each
-// slice capped so that appending to it cannot overwrite the next.
-func copyHeaders(h map[string][]string, from Header) error {
-	vals := make([]string, len(from))
-	for k, v := range from {
-		if err := checkHeaderName(k); err != nil {
-			return err
-		}
-		switch {
-		case len(v) == 1:
-			vals[0] = v[0]
-			h[k] = vals[:1:1]
-			vals = vals[1:]
-		default:
-			h[k] = slices.Clone(v)
-		}
-	}
-	return nil
 }
 
 // decode turns a delivered driver message into a Message. Header gets the

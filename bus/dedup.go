@@ -6,6 +6,13 @@ import (
 	"github.com/busway/busway/bus/driver"
 )
 
+// copiesOnPublish reports whether conn copies what Publish is given, so
+// that the bus can reuse its storage (see driver.PublishCopier).
+func copiesOnPublish(conn driver.Conn) bool {
+	c, ok := conn.(driver.PublishCopier)
+	return ok && c.PublishCopies()
+}
+
 // usesIDs reports whether conn deduplicates by driver.Message.ID, so that
 // the bus computes it only for such backends.
 func usesIDs(conn driver.Conn) bool {

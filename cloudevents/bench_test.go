@@ -100,3 +100,16 @@ func BenchmarkSDKGoJSON(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkEncoderBinary(b *testing.B) {
+	ev := benchEvent()
+	h := make(map[string][]string, 16)
+	var e Encoder
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(h)
+		if _, err := e.Encode(&ev, Binary, h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

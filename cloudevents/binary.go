@@ -1,9 +1,6 @@
 package cloudevents
 
-import (
-	"strings"
-	"unsafe"
-)
+import "unsafe"
 
 // Context attribute indexes, in the order Encode writes them.
 const (
@@ -81,25 +78,25 @@ func (e *Event) field(i int) *string {
 	return nil
 }
 
-// binaryWriter puts headers into h. All header values share one []string
-// backing array; extension header names and percent-encoded values, which
-// need building, share one buffer.
+// binaryWriter puts headers into h. The header values share one []string
+// backing array (vals); the strings Encode builds (the timestamp, extension
+// header names, percent-encoded values) are appended to buf, whose capacity
+// was reserved for all of them before writing, so buf never moves and every
+// string over it stays valid.
 type binaryWriter struct {
 	h    map[string][]string
 	vals []string
-	buf  strings.Builder
+	buf  []byte
 }
 
-// encodeBlock holds, in one allocation, the header values of an event
-// without extensions: the backing array of the values and the bytes of
-// the timestamp.
+// encodeBlock holds, in one allocation, the storage of an event whose
+// values need no escaping and that has no extensions: the backing array of
+// the values and the bytes of the timestamp.
 type encodeBlock struct {
 	vals [numAttrs]string
 	time [maxTimeLen]byte
 }
 
-// encodeBinary writes ev (already validated) as ce- headers into h and
-// returns ev.Data as the body.
 // binaryHeaderCount is how many ce- headers encodeBinary writes for ev.
 func binaryHeaderCount(ev *Event) int {
 	n := len(ev.Extensions)
@@ -111,50 +108,85 @@ func binaryHeaderCount(ev *Event) int {
 	return n
 }
 
+// binaryBufLen is how many bytes of built strings encodeBinary writes for
+// ev: the timestamp, extension header names and percent-encoded values.
+func binaryBufLen(ev *Event) int {
+	n := 0
+	if !ev.Time.IsZero() {
+		n += maxTimeLen
+	}
+	for i := attrID; i < numAttrs; i++ {
+		if i != attrTime {
+			n += escapedExtra(*ev.field(i))
+		}
+	}
+	for name, v := range ev.Extensions {
+		n += len("ce-") + len(name) + escapedExtra(v)
+	}
+	return n
+}
+
+// escapedExtra is the length of v percent-encoded when it needs encoding,
+// else 0 (it is used as is).
+func escapedExtra(v string) int {
+	if n := escapedLen(v); n != len(v) {
+		return n
+	}
+	return 0
+}
+
+// encodeBinary writes ev (already validated) as ce- headers into h and
+// returns ev.Data as the body. The storage of the header values is
+// allocated for this call.
 func encodeBinary(ev *Event, h map[string][]string) []byte {
-	n := binaryHeaderCount(ev)
+	n, size := binaryHeaderCount(ev), binaryBufLen(ev)
 	w := binaryWriter{h: h}
-	var timeBuf []byte
-	if n <= numAttrs {
+	if n <= numAttrs && size <= maxTimeLen {
 		// One allocation for the values and the timestamp.
 		blk := new(encodeBlock)
-		w.vals, timeBuf = blk.vals[:n:n], blk.time[:0]
+		w.vals, w.buf = blk.vals[:n:n], blk.time[:0]
 	} else {
-		w.vals, timeBuf = make([]string, n), make([]byte, 0, maxTimeLen)
+		w.vals, w.buf = make([]string, n), make([]byte, 0, size)
 	}
+	w.write(ev)
+	return ev.Data
+}
+
+// write puts the headers of ev; w.vals has room for binaryHeaderCount(ev)
+// values and w.buf for binaryBufLen(ev) bytes.
+func (w *binaryWriter) write(ev *Event) {
 	// specversion is "1.0" (validated): nothing to escape.
 	w.set(attrHeaders[attrSpecVersion], ev.SpecVersion)
 	for i := attrID; i < numAttrs; i++ {
 		if i == attrTime {
 			if !ev.Time.IsZero() {
-				b := appendTime(timeBuf, ev.Time)
-				// b is never written again, so it can back a string.
-				w.set(attrHeaders[attrTime], unsafe.String(&b[0], len(b)))
+				start := len(w.buf)
+				w.buf = appendTime(w.buf, ev.Time)
+				w.set(attrHeaders[attrTime], w.built(start))
 			}
 		} else if v := *ev.field(i); v != "" {
 			w.put(attrHeaders[i], v)
 		}
 	}
-	if len(ev.Extensions) > 0 {
-		// Guess names of up to 20 characters, the spec's recommendation.
-		w.buf.Grow(len(ev.Extensions) * len("ce-12345678901234567890"))
-	}
 	for name, v := range ev.Extensions {
-		start := w.buf.Len()
-		w.buf.WriteString("ce-")
-		w.buf.WriteString(name)
-		w.put(w.buf.String()[start:], v)
+		start := len(w.buf)
+		w.buf = append(append(w.buf, "ce-"...), name...)
+		w.put(w.built(start), v)
 	}
-	return ev.Data
+}
+
+// built returns buf[start:] as a string. buf never moves and its bytes
+// from start on are not written again, so they can back a string.
+func (w *binaryWriter) built(start int) string {
+	return unsafe.String(&w.buf[start], len(w.buf)-start)
 }
 
 // put sets header key to v, percent-encoded if needed.
 func (w *binaryWriter) put(key, v string) {
 	if needsEscape(v) {
-		start := w.buf.Len()
-		w.buf.Grow(escapedLen(v))
-		writeEscaped(&w.buf, v)
-		v = w.buf.String()[start:]
+		start := len(w.buf)
+		w.buf = appendEscaped(w.buf, v)
+		v = w.built(start)
 	}
 	w.set(key, v)
 }

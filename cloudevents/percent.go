@@ -38,18 +38,17 @@ func needsEscape(s string) bool {
 	return false
 }
 
-// writeEscaped writes s percent-encoded, with uppercase hex digits.
-func writeEscaped(b *strings.Builder, s string) {
+// appendEscaped appends s percent-encoded, with uppercase hex digits.
+func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !mustEscape[c] {
-			b.WriteByte(c)
+			b = append(b, c)
 			continue
 		}
-		b.WriteByte('%')
-		b.WriteByte(upperHex[c>>4])
-		b.WriteByte(upperHex[c&15])
+		b = append(b, '%', upperHex[c>>4], upperHex[c&15])
 	}
+	return b
 }
 
 // decodeHeaderValue turns a header value into the attribute's string:

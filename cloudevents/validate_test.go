@@ -2,7 +2,6 @@ package cloudevents
 
 import (
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -159,9 +158,7 @@ func TestDecodeRejectsInvalidEvents(t *testing.T) {
 }
 
 func escapeString(s string) string {
-	var b strings.Builder
-	writeEscaped(&b, s)
-	return b.String()
+	return string(appendEscaped(nil, s))
 }
 
 // A source that does not percent-decode to a URI but is one as sent is kept

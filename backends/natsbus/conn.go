@@ -298,3 +298,8 @@ func (c *Conn) closeNATS() {
 // Deduplicates implements driver.Deduplicator: JetStream connections
 // send the bus's dedup id as Nats-Msg-Id.
 func (c *Conn) Deduplicates() bool { return c.js != nil }
+
+// PublishCopies implements driver.PublishCopier: Publish (core and
+// JetStream) returns once nats.go has written the subject, headers and data
+// into its buffer, and keeps no reference to the message.
+func (c *Conn) PublishCopies() bool { return true }

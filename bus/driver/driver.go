@@ -150,6 +150,19 @@ type Deduplicator interface {
 	Deduplicates() bool
 }
 
+// PublishCopier is implemented by a Conn whose Publish, by the time it
+// returns, has copied what it needs of the Message (Subject, Header names
+// and values, ID) and keeps no reference to the Message, its Header map or
+// the header value strings (nats.go copies them into its write buffer).
+// When PublishCopies returns true the bus reuses that storage for its next
+// Publish instead of allocating it per message. Data stays the caller's
+// either way, and PublishBatch and Request always get fresh messages. A
+// backend that queues the Message or its Header (an in-memory queue, a
+// Watermill message) must not implement it, or returns false.
+type PublishCopier interface {
+	PublishCopies() bool
+}
+
 // Aser gives access to a backend's native types. As reports whether target
 // (a pointer) was set; see each backend's documentation for what it
 // supports.

@@ -1,0 +1,71 @@
+package bus_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/busway/busway/bus"
+	"github.com/busway/busway/bus/driver"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// sinkConn is a backend whose Publish reads the message and drops it; with
+// copies it declares that it keeps nothing (driver.PublishCopier).
+type sinkConn struct {
+	driver.Conn
+	copies bool
+	seen   []*driver.Message // every message Publish was given
+	ids    []string          // the ce-id header of each, read during Publish
+}
+
+func (c *sinkConn) Publish(_ context.Context, m *driver.Message) error {
+	c.seen = append(c.seen, m)
+	c.ids = append(c.ids, m.Header["ce-id"][0])
+	return nil
+}
+
+func (c *sinkConn) PublishCopies() bool { return c.copies }
+
+func (c *sinkConn) Close(context.Context) error { return nil }
+
+// On a backend that copies, the bus reuses the driver message, header map
+// and header values from publish to publish, and a publish allocates
+// nothing; on one that may keep them, every message gets its own, intact
+// after later publishes.
+func TestPublishReusesStorageOnlyWhenBackendCopies(t *testing.T) {
+	ctx := t.Context()
+	for _, copies := range []bool{false, true} {
+		c := &sinkConn{copies: copies}
+		b := bus.New(c)
+		var ids []string
+		for _, id := range []string{"a", "b", "c"} {
+			m := bus.NewMessage("orders.created", "com.example.created.v1", []byte("x"))
+			m.Event.ID = id
+			m.Header = bus.Header{"X-Order": {id}}
+			require.NoError(t, b.Publish(ctx, m))
+			ids = append(ids, id)
+		}
+		assert.Equal(t, ids, c.ids, "copies=%v: what Publish saw", copies)
+		if !copies {
+			for i, dm := range c.seen {
+				assert.Equal(t, []string{ids[i]}, dm.Header["ce-id"], "kept message %d", i)
+				assert.Equal(t, []string{ids[i]}, dm.Header["X-Order"], "kept message %d", i)
+			}
+			assert.NotSame(t, c.seen[0], c.seen[1])
+			continue
+		}
+		m := bus.NewMessage("orders.created", "com.example.created.v1", []byte("x"))
+		m.Header = bus.Header{"X-Order": {"1"}}
+		require.NoError(t, b.Publish(ctx, m)) // fills ID and Time once
+		allocs := testing.AllocsPerRun(100, func() {
+			c.seen, c.ids = c.seen[:0], c.ids[:0]
+			if err := b.Publish(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if !raceEnabled { // the race detector drops pooled items at random
+			assert.Zero(t, allocs, "allocations per publish on a copying backend")
+		}
+	}
+}
