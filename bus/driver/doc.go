@@ -15,6 +15,8 @@
 //   - Requester on a Conn: native request/reply.
 //   - BatchPublisher on a Conn: a batch faster than one Publish after another.
 //   - Deduplicator on a Conn: drops a second message with the same Message.ID.
+//   - PublishCopier on a Conn: Publish keeps nothing of the message, so the
+//     bus reuses its storage.
 //   - Aser on a Conn: escape hatch to the backend's native types (a
 //     delivered message's native form goes in Message.Native).
 //   - DelayNaker on an Acker: redelivery after a delay.
