@@ -19,6 +19,10 @@ import (
 type Encoder struct {
 	vals []string
 	buf  []byte
+	// source and typ are the last source and type that passed validation:
+	// a publisher sends the same ones again and again, so they are not
+	// checked again.
+	source, typ string
 }
 
 // maxKeep bounds what a reused Encoder keeps: storage grown for an unusual
@@ -35,9 +39,11 @@ func (e *Encoder) Encode(ev *Event, mode Mode, h map[string][]string) (body []by
 	if h == nil {
 		return nil, errors.New("cloudevents: Encode needs a non-nil header map")
 	}
-	if err := ev.Validate(); err != nil {
+	pre := prechecked{source: ev.Source == e.source && e.source != "", typ: ev.Type == e.typ && e.typ != ""}
+	if err := ev.validate(&pre); err != nil {
 		return nil, err
 	}
+	e.source, e.typ = ev.Source, ev.Type
 	removeEventHeaders(h)
 	n, size := binaryHeaderCount(ev), binaryBufLen(ev)
 	if cap(e.vals) > maxKeep/16 || cap(e.buf) > maxKeep {

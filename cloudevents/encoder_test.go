@@ -80,6 +80,21 @@ func TestEncoderInvalidAndStructured(t *testing.T) {
 	_, err = e.Encode(&bad, Binary, nil)
 	require.Error(t, err)
 
+	// Source and type checked once are not checked again, but a different
+	// one always is.
+	good := minimalEvent()
+	_, err = e.Encode(&good, Binary, map[string][]string{})
+	require.NoError(t, err)
+	badType, badSource := good, good
+	badType.Type = "t\x01"
+	badSource.Source = "%zz"
+	_, err = e.Encode(&badType, Binary, map[string][]string{})
+	assert.ErrorContains(t, err, "type")
+	_, err = e.Encode(&badSource, Binary, map[string][]string{})
+	assert.ErrorContains(t, err, "source")
+	_, err = e.Encode(&good, Binary, map[string][]string{})
+	require.NoError(t, err)
+
 	ev := fullEvent()
 	want, got := map[string][]string{}, map[string][]string{}
 	wantBody, err := Encode(&ev, Structured, want)

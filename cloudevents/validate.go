@@ -34,6 +34,7 @@ func (e *Event) Validate() error { return e.validate(&prechecked{}) }
 // does not repeat them.
 type prechecked struct {
 	source bool // Source is an RFC 3986 URI-reference
+	typ    bool // Type is a valid, non-blank String
 	// ext says every extension went through checkExtension (or there
 	// are none): extBad is then what validateExtensions would return.
 	ext        bool
@@ -56,7 +57,7 @@ func (p *prechecked) checkExtension(name, value string) {
 
 // validate is Validate, skipping the checks recorded in p.
 func (e *Event) validate(p *prechecked) error {
-	if err := e.validateRequired(p.source); err != nil {
+	if err := e.validateRequired(p.source, p.typ); err != nil {
 		return err
 	}
 	if err := e.validateOptional(); err != nil {
@@ -68,7 +69,7 @@ func (e *Event) validate(p *prechecked) error {
 	return validateExtensions(e.Extensions)
 }
 
-func (e *Event) validateRequired(sourceOK bool) error {
+func (e *Event) validateRequired(sourceOK, typeOK bool) error {
 	switch {
 	case e.SpecVersion == "":
 		return invalid("specversion", "missing")
@@ -85,6 +86,9 @@ func (e *Event) validateRequired(sourceOK bool) error {
 		if reason := checkURIRef(e.Source); reason != "" {
 			return invalid("source", reason)
 		}
+	}
+	if typeOK {
+		return nil
 	}
 	return checkString("type", e.Type, true)
 }

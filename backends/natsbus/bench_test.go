@@ -59,6 +59,14 @@ type nbRun struct {
 	n         atomic.Int64
 	tick      chan struct{}
 	done      chan struct{}
+	cpu0      time.Duration // processCPU at begin
+}
+
+// begin marks the start of the timed part: it notes the process's CPU
+// time, for report's cpu-ns/msg, and returns the wall clock.
+func (r *nbRun) begin() time.Time {
+	r.cpu0 = processCPU()
+	return time.Now()
 }
 
 func newNBRun(n int) *nbRun {
@@ -121,8 +129,14 @@ func (r *nbRun) wait(b *testing.B) {
 	}
 }
 
-// report adds msgs/s and latency percentiles to the benchmark.
+// report adds msgs/s, latency percentiles and the CPU time per message
+// (cpu-ns/msg: the whole process, publisher, server and subscriber, from
+// begin to now) to the benchmark. CPU per message moves less with the
+// scheduling luck of a busy 2-core machine than throughput does.
 func (r *nbRun) report(b *testing.B, elapsed time.Duration) {
+	if cpu := processCPU() - r.cpu0; r.cpu0 > 0 && cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(len(r.got)), "cpu-ns/msg")
+	}
 	d := make([]time.Duration, len(r.got))
 	for i := range d {
 		d[i] = time.Duration(r.got[i] - r.sent[i])
@@ -219,7 +233,7 @@ func nbCoreBusRun(b *testing.B, pub, sub *bus.Bus, size int, opts ...bus.Subscri
 	buf := make([]byte, size)
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start := r.begin()
 	for i := range b.N {
 		r.throttle(b, i)
 		if err := pub.Publish(ctx, bus.NewMessage(subject, nbType, r.stamp(buf, i))); err != nil {
@@ -247,7 +261,7 @@ func nbCoreRaw(b *testing.B, srv *embedded.Server, header nats.Header, data []by
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start := r.begin()
 	for i := range b.N {
 		r.throttle(b, i)
 		if err := pub.PublishMsg(&nats.Msg{Subject: subject, Header: header, Data: r.stamp(buf, i)}); err != nil {
@@ -298,7 +312,7 @@ func nbCoreWatermill(b *testing.B, srv *embedded.Server) {
 	buf := make([]byte, nbPayload)
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start := r.begin()
 	for i := range b.N {
 		r.throttle(b, i)
 		if err := pub.Publish(subject, message.NewMessage(watermill.NewUUID(), r.stamp(buf, i))); err != nil {

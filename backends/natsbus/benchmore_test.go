@@ -94,7 +94,7 @@ func nbCoreRawQueue(b *testing.B, srv *embedded.Server, wire nbWire, n int) {
 	buf, header := slices.Clone(wire.data), maps.Clone(wire.header)
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start := r.begin()
 	for i := range b.N {
 		r.throttle(b, i)
 		if err := pub.PublishMsg(&nats.Msg{Subject: subj, Header: header, Data: r.stamp(buf, i)}); err != nil {
@@ -211,7 +211,7 @@ func nbPaced(b *testing.B, r *nbRun, publish func(i int) error) {
 	interval := time.Second / nbRate
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start := r.begin()
 	for i := range b.N {
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
 			time.Sleep(d)
