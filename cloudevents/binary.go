@@ -108,54 +108,63 @@ func binaryHeaderCount(ev *Event) int {
 	return n
 }
 
-// binaryBufLen is how many bytes of built strings encodeBinary writes for
-// ev: the timestamp, extension header names and percent-encoded values.
-func binaryBufLen(ev *Event) int {
-	n := 0
+// binaryPlan is what encodeBinary learns about ev in one pass before
+// writing: how many headers it writes, how many bytes of built strings
+// (the timestamp, extension header names, percent-encoded values), and
+// which context attributes need percent-encoding.
+type binaryPlan struct {
+	n, size int
+	escape  [numAttrs]bool
+}
+
+// planBinary scans ev's values once for encodeBinary.
+func planBinary(ev *Event) binaryPlan {
+	p := binaryPlan{n: 1 + len(ev.Extensions)} // specversion: "1.0", never escaped
 	if !ev.Time.IsZero() {
-		n += maxTimeLen
+		p.n++
+		p.size += maxTimeLen
 	}
 	for i := attrID; i < numAttrs; i++ {
-		if i != attrTime {
-			n += escapedExtra(*ev.field(i))
+		if i == attrTime { // counted above
+			continue
+		}
+		if v := *ev.field(i); v != "" {
+			p.n++
+			if l := escapedLen(v); l != len(v) {
+				p.size += l
+				p.escape[i] = true
+			}
 		}
 	}
 	for name, v := range ev.Extensions {
-		n += len("ce-") + len(name) + escapedExtra(v)
+		p.size += len("ce-") + len(name)
+		if l := escapedLen(v); l != len(v) {
+			p.size += l
+		}
 	}
-	return n
-}
-
-// escapedExtra is the length of v percent-encoded when it needs encoding,
-// else 0 (it is used as is).
-func escapedExtra(v string) int {
-	if n := escapedLen(v); n != len(v) {
-		return n
-	}
-	return 0
+	return p
 }
 
 // encodeBinary writes ev (already validated) as ce- headers into h and
 // returns ev.Data as the body. The storage of the header values is
 // allocated for this call.
 func encodeBinary(ev *Event, h map[string][]string) []byte {
-	n, size := binaryHeaderCount(ev), binaryBufLen(ev)
+	p := planBinary(ev)
 	w := binaryWriter{h: h}
-	if n <= numAttrs && size <= maxTimeLen {
+	if p.n <= numAttrs && p.size <= maxTimeLen {
 		// One allocation for the values and the timestamp.
 		blk := new(encodeBlock)
-		w.vals, w.buf = blk.vals[:n:n], blk.time[:0]
+		w.vals, w.buf = blk.vals[:p.n:p.n], blk.time[:0]
 	} else {
-		w.vals, w.buf = make([]string, n), make([]byte, 0, size)
+		w.vals, w.buf = make([]string, p.n), make([]byte, 0, p.size)
 	}
-	w.write(ev)
+	w.write(ev, &p)
 	return ev.Data
 }
 
-// write puts the headers of ev; w.vals has room for binaryHeaderCount(ev)
-// values and w.buf for binaryBufLen(ev) bytes.
-func (w *binaryWriter) write(ev *Event) {
-	// specversion is "1.0" (validated): nothing to escape.
+// write puts the headers of ev; w.vals has room for p.n values and w.buf
+// for p.size bytes.
+func (w *binaryWriter) write(ev *Event, p *binaryPlan) {
 	w.set(attrHeaders[attrSpecVersion], ev.SpecVersion)
 	for i := attrID; i < numAttrs; i++ {
 		if i == attrTime {
@@ -164,14 +173,24 @@ func (w *binaryWriter) write(ev *Event) {
 				w.buf = appendTime(w.buf, ev.Time)
 				w.set(attrHeaders[attrTime], w.built(start))
 			}
-		} else if v := *ev.field(i); v != "" {
-			w.put(attrHeaders[i], v)
+			continue
+		}
+		switch v := *ev.field(i); {
+		case p.escape[i]:
+			w.setEscaped(attrHeaders[i], v)
+		case v != "":
+			w.set(attrHeaders[i], v)
 		}
 	}
 	for name, v := range ev.Extensions {
 		start := len(w.buf)
 		w.buf = append(append(w.buf, "ce-"...), name...)
-		w.put(w.built(start), v)
+		key := w.built(start)
+		if needsEscape(v) {
+			w.setEscaped(key, v)
+		} else {
+			w.set(key, v)
+		}
 	}
 }
 
@@ -181,14 +200,11 @@ func (w *binaryWriter) built(start int) string {
 	return unsafe.String(&w.buf[start], len(w.buf)-start)
 }
 
-// put sets header key to v, percent-encoded if needed.
-func (w *binaryWriter) put(key, v string) {
-	if needsEscape(v) {
-		start := len(w.buf)
-		w.buf = appendEscaped(w.buf, v)
-		v = w.built(start)
-	}
-	w.set(key, v)
+// setEscaped sets header key to v percent-encoded.
+func (w *binaryWriter) setEscaped(key, v string) {
+	start := len(w.buf)
+	w.buf = appendEscaped(w.buf, v)
+	w.set(key, w.built(start))
 }
 
 // set stores a one-element slice of the shared backing array, capped so an

@@ -45,15 +45,15 @@ func (e *Encoder) Encode(ev *Event, mode Mode, h map[string][]string) (body []by
 	}
 	e.source, e.typ = ev.Source, ev.Type
 	removeEventHeaders(h)
-	n, size := binaryHeaderCount(ev), binaryBufLen(ev)
+	p := planBinary(ev)
 	if cap(e.vals) > maxKeep/16 || cap(e.buf) > maxKeep {
 		e.vals, e.buf = nil, nil
 	}
 	// Cleared so that the strings of the previous event are not kept alive.
 	clear(e.vals[:cap(e.vals)])
-	e.vals = slices.Grow(e.vals[:0], n)[:n]
-	e.buf = slices.Grow(e.buf[:0], size)
+	e.vals = slices.Grow(e.vals[:0], p.n)[:p.n]
+	e.buf = slices.Grow(e.buf[:0], p.size)
 	w := binaryWriter{h: h, vals: e.vals, buf: e.buf}
-	w.write(ev)
+	w.write(ev, &p)
 	return ev.Data, nil
 }
