@@ -20,8 +20,8 @@ var ErrAlreadySettled = errors.New("membus: message already settled")
 type envelope struct {
 	subject string
 	reply   string
-	header  map[string][]string
 	data    []byte
+	hdr     headerCopy
 	first   delivery // storage for the first delivery, allocated with e
 }
 
@@ -33,52 +33,63 @@ type withBody[B any] struct {
 	body B
 }
 
-// newEnvelope returns an envelope whose data is a copy of data: for bodies
-// of up to 1 KiB, envelope and copy are one allocation, at most twice the
-// body's size. A receiver that keeps Data keeps the envelope with it.
-func newEnvelope(data []byte) *envelope {
+// newEnvelope returns an envelope whose data is a copy of data, and extra
+// more bytes (for the header copy) after it. For up to 1 KiB of both,
+// envelope and bytes are one allocation, at most twice their size. A
+// receiver that keeps Data keeps the envelope with it.
+func newEnvelope(data []byte, extra int) (*envelope, []byte) {
 	n := len(data)
+	e, buf := allocEnvelope(n + extra)
 	switch {
-	case data == nil:
-		return new(envelope)
+	case data == nil: // stays nil, as published
 	case n == 0:
-		return &envelope{data: []byte{}}
-	case n <= 64:
-		w := new(withBody[[64]byte])
-		return w.env.fill(w.body[:n:n], data)
-	case n <= 128:
-		w := new(withBody[[128]byte])
-		return w.env.fill(w.body[:n:n], data)
-	case n <= 256:
-		w := new(withBody[[256]byte])
-		return w.env.fill(w.body[:n:n], data)
-	case n <= 512:
-		w := new(withBody[[512]byte])
-		return w.env.fill(w.body[:n:n], data)
-	case n <= 1024:
-		w := new(withBody[[1024]byte])
-		return w.env.fill(w.body[:n:n], data)
+		e.data = []byte{}
+	default:
+		copy(buf, data)
+		e.data = buf[:n:n] // capped: an append by a receiver cannot reach the header bytes
 	}
-	e := new(envelope)
-	return e.fill(make([]byte, n), data)
+	return e, buf[n:]
 }
 
-// fill sets e's data to buf holding a copy of data, and returns e.
-func (e *envelope) fill(buf, data []byte) *envelope {
-	copy(buf, data)
-	e.data = buf
-	return e
+// allocEnvelope returns an envelope and size bytes, in one allocation
+// for up to 1 KiB.
+func allocEnvelope(size int) (*envelope, []byte) {
+	switch {
+	case size == 0:
+		return new(envelope), nil
+	case size <= 64:
+		w := new(withBody[[64]byte])
+		return &w.env, w.body[:size:size]
+	case size <= 128:
+		w := new(withBody[[128]byte])
+		return &w.env, w.body[:size:size]
+	case size <= 256:
+		w := new(withBody[[256]byte])
+		return &w.env, w.body[:size:size]
+	case size <= 512:
+		w := new(withBody[[512]byte])
+		return &w.env, w.body[:size:size]
+	case size <= 1024:
+		w := new(withBody[[1024]byte])
+		return &w.env, w.body[:size:size]
+	}
+	return new(envelope), make([]byte, size)
 }
 
-// message returns a fresh driver.Message for one delivery of e.
-func (e *envelope) message(attempt int) driver.Message {
-	return driver.Message{
+// message returns a fresh driver.Message for one delivery of e, with its
+// own header map when withHeader (a queued delivery builds it when it is
+// handled, on the subscriber's goroutine; see subscription.run).
+func (e *envelope) message(attempt int, withHeader bool) driver.Message {
+	m := driver.Message{
 		Subject: e.subject,
-		Header:  e.header,
 		Data:    e.data,
 		Reply:   e.reply,
 		Attempt: attempt,
 	}
+	if withHeader {
+		m.Header = e.hdr.header()
+	}
+	return m
 }
 
 // delivery is one delivery attempt of an envelope to one subscription. It is
@@ -97,7 +108,7 @@ func newDelivery(env *envelope, attempt int, d *delivery) *delivery {
 	if d == nil {
 		d = new(delivery)
 	}
-	d.msg, d.env, d.attempt = env.message(attempt), env, attempt
+	d.msg, d.env, d.attempt = env.message(attempt, false), env, attempt
 	if env.reply == "" {
 		d.msg.Acker = d
 	}

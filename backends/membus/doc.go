@@ -27,7 +27,11 @@
 // surrounding whitespace and have CR and LF replaced by spaces, as NATS
 // delivers them; the NATS wire size of the headers plus the body must not
 // exceed MaxPayload (driver.ErrPayloadTooLarge). Publish copies header and
-// body once; every receiver shares that copy read-only.
+// body once, before it returns, as NATS serialises a message when it is
+// published: the publisher may reuse its header map and buffers at once
+// (the Conn implements driver.PublishCopier). Every delivery gets its own
+// header map built from the copy, as every NATS subscriber parses its own;
+// the body copy is shared read-only by the receivers.
 //
 // Near the size limit mem agrees with core NATS byte for byte: the header
 // block counts as nats.go writes it ("NATS/1.0\r\n", "Name: value\r\n"

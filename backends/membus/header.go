@@ -3,7 +3,6 @@ package membus
 import (
 	"fmt"
 	"net/textproto"
-	"slices"
 	"strings"
 
 	"github.com/busway/busway/bus/driver"
@@ -75,42 +74,3 @@ func cleanValue(v string) string {
 
 // isSpace is textproto's ASCII whitespace.
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// prepareHeader validates h and cleans its values as NATS would deliver
-// them, and returns the size of its NATS wire encoding. The map belongs to
-// the backend once Publish is called (driver contract), so it is shared
-// read-only with every receiver instead of copied; a value that needs
-// cleaning is replaced by a cleaned copy, never written through the
-// caller's slice. An empty or nil h gives a nil header of size 0; a
-// non-empty h costs at least the "NATS/1.0\r\n" line and the closing CRLF,
-// as in nats.go.
-func prepareHeader(h map[string][]string) (map[string][]string, int, error) {
-	if len(h) == 0 {
-		return nil, 0, nil
-	}
-	size := len(hdrLine) + len(crlf)
-	for k, vs := range h {
-		if err := checkHeaderName(k); err != nil {
-			return nil, 0, err
-		}
-		if len(vs) == 0 {
-			delete(h, k)
-			continue
-		}
-		var cleaned []string
-		for i, v := range vs {
-			c := cleanValue(v)
-			if c != v && cleaned == nil {
-				cleaned = slices.Clone(vs)
-			}
-			if cleaned != nil {
-				cleaned[i] = c
-			}
-			size += len(k) + len(c) + hdrPerValue
-		}
-		if cleaned != nil {
-			h[k] = cleaned
-		}
-	}
-	return h, size, nil
-}

@@ -14,13 +14,13 @@ import (
 // wireSize is the size nats.go gives headers: "NATS/1.0\r\n", then
 // "Name: value\r\n" per value, then "\r\n".
 func TestHeaderWireSize(t *testing.T) {
-	_, n, err := prepareHeader(nil)
+	_, _, n, err := headerSize(nil)
 	require.NoError(t, err)
 	assert.Zero(t, n)
-	_, n, err = prepareHeader(map[string][]string{"A": {"1", "22"}, "Bb": {"x"}})
+	_, _, n, err = headerSize(map[string][]string{"A": {"1", "22"}, "Bb": {"x"}})
 	require.NoError(t, err)
 	assert.Equal(t, len("NATS/1.0\r\nA: 1\r\nA: 22\r\nBb: x\r\n\r\n"), n)
-	_, n, err = prepareHeader(map[string][]string{"Empty": nil})
+	_, _, n, err = headerSize(map[string][]string{"Empty": nil})
 	require.NoError(t, err)
 	assert.Equal(t, len("NATS/1.0\r\n\r\n"), n)
 }

@@ -9,9 +9,10 @@ import (
 )
 
 // Publish queues m to every matching plain subscription and to one member
-// of each matching group. It copies m's header and data once; receivers
-// share the copy and must not modify it. Publish returns when the message
-// is queued; see the package documentation for full queues.
+// of each matching group. It copies m's header and data once and keeps no
+// reference to m: each receiver gets its own header map, and shares the
+// data copy, which it must not modify. Publish returns when the message is
+// queued; see the package documentation for full queues.
 func (c *Conn) Publish(ctx context.Context, m *driver.Message) error {
 	_, err := c.publish(ctx, m, m.Reply)
 	return err
@@ -26,7 +27,7 @@ func (c *Conn) publish(ctx context.Context, m *driver.Message, reply string) (in
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("membus: publish to %q: %w", m.Subject, err)
 	}
-	h, err := c.check(m, reply)
+	text, nlens, err := c.check(m, reply)
 	if err != nil {
 		return 0, err
 	}
@@ -34,10 +35,11 @@ func (c *Conn) publish(ctx context.Context, m *driver.Message, reply string) (in
 	if r.empty() && inbox == nil {
 		return 0, nil
 	}
-	env := newEnvelope(m.Data)
-	env.subject, env.reply, env.header = m.Subject, reply, h
+	env, buf := newEnvelope(m.Data, text)
+	env.subject, env.reply = m.Subject, reply
+	env.hdr.fill(m.Header, buf, nlens)
 	if inbox != nil {
-		resp := env.message(1)
+		resp := env.message(1, true)
 		select {
 		case inbox <- &resp:
 		default: // the request already has its response
@@ -46,25 +48,27 @@ func (c *Conn) publish(ctx context.Context, m *driver.Message, reply string) (in
 	return c.fanOut(ctx, r, env)
 }
 
-// check validates m and returns its header as receivers get it.
-func (c *Conn) check(m *driver.Message, reply string) (map[string][]string, error) {
+// check validates m and returns what copying its header takes (see
+// headerSize).
+func (c *Conn) check(m *driver.Message, reply string) (text, nlens int, err error) {
+	var hsize int
 	if err := subject.Validate(m.Subject); err != nil {
-		return nil, fmt.Errorf("membus: publish: %w", err)
+		return 0, 0, fmt.Errorf("membus: publish: %w", err)
 	}
 	if reply != "" {
 		if err := subject.Validate(reply); err != nil {
-			return nil, fmt.Errorf("membus: publish to %q: reply: %w", m.Subject, err)
+			return 0, 0, fmt.Errorf("membus: publish to %q: reply: %w", m.Subject, err)
 		}
 	}
-	h, hsize, err := prepareHeader(m.Header)
+	text, nlens, hsize, err = headerSize(m.Header)
 	if err != nil {
-		return nil, fmt.Errorf("membus: publish to %q: %w", m.Subject, err)
+		return 0, 0, fmt.Errorf("membus: publish to %q: %w", m.Subject, err)
 	}
 	if total := hsize + len(m.Data); total > c.opts.MaxPayload {
-		return nil, fmt.Errorf("membus: publish to %q: %w: %d bytes (headers %d + body %d) over the limit of %d",
+		return 0, 0, fmt.Errorf("membus: publish to %q: %w: %d bytes (headers %d + body %d) over the limit of %d",
 			m.Subject, driver.ErrPayloadTooLarge, total, hsize, len(m.Data), c.opts.MaxPayload)
 	}
-	return h, nil
+	return text, nlens, nil
 }
 
 // fanOut queues env to every plain subscription of r and to one member of

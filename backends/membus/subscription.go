@@ -141,6 +141,7 @@ func (s *subscription) cutShort() bool {
 // run calls the handler; an ackable message left unsettled is naked.
 // What that nak discards is counted for Drain to report.
 func (s *subscription) run(d *delivery) {
+	d.msg.Header = d.env.hdr.header()
 	s.h(&d.msg)
 	if d.ackable() && d.settled.CompareAndSwap(false, true) {
 		_ = s.redeliver(newDelivery(d.env, d.attempt+1, nil))
