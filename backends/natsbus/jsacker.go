@@ -84,62 +84,6 @@ func (d *delivery) InProgress(context.Context) error {
 	return d.msg.InProgress()
 }
 
-// Bounds of the tracker: past trackerPrune entries, those not delivered
-// again for trackerAge are dropped (another process of the group took the
-// message, most likely).
-const (
-	trackerPrune = 4096
-	trackerAge   = 10 * time.Minute
-)
-
-// tracker follows, for one consumer in this process, the stream sequences
-// delivered and not yet acked or terminated here (handed-back ones
-// included), and the highest delivered: where a recreated consumer must
-// start so that nothing this process had not finished is skipped.
-type tracker struct {
-	mu  sync.Mutex
-	out map[uint64]int64 // stream sequence -> last delivery (unix ns)
-	max uint64
-}
-
-func (t *tracker) delivered(seq uint64) {
-	now := time.Now().UnixNano()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.out == nil {
-		t.out = map[uint64]int64{}
-	}
-	t.out[seq] = now
-	t.max = max(t.max, seq)
-	if len(t.out) > trackerPrune {
-		for s, at := range t.out {
-			if now-at > int64(trackerAge) {
-				delete(t.out, s)
-			}
-		}
-	}
-}
-
-func (t *tracker) settled(seq uint64) {
-	t.mu.Lock()
-	delete(t.out, seq)
-	t.mu.Unlock()
-}
-
-// resume is the stream sequence a recreated consumer starts at: the
-// lowest one delivered here and not finished, or the one after the
-// highest delivered here (or after floor, the consumer's ack floor when
-// last looked up, if that is higher).
-func (t *tracker) resume(floor uint64) uint64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	start := max(t.max, floor) + 1
-	for s := range t.out {
-		start = min(start, s)
-	}
-	return start
-}
-
 // ending is a subscription's end, for driver.Ender.
 type ending struct {
 	once sync.Once
