@@ -183,10 +183,10 @@ func (s *jsSub) spread() time.Duration {
 // deliver runs s's handler on msg, received by loop l.
 func (s *jsSub) deliver(l *pullLoop, msg jetstream.Msg) {
 	d := &delivery{msg: msg, sub: s}
-	attempt := 0
-	if meta, err := msg.Metadata(); err == nil {
-		attempt, d.seq = int(meta.NumDelivered), meta.Sequence.Stream
-		s.owner.track.delivered(d.seq)
+	attempt, seq, ok := deliveryInfo(msg)
+	if ok {
+		d.seq = seq
+		s.owner.track.delivered(seq)
 	}
 	d.dm = driver.Message{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data(), Attempt: attempt, Acker: d, Native: msg}
 	l.cur.Store(d)
