@@ -202,7 +202,15 @@ func (b *Bus) request(ctx context.Context, m *Message) (*Message, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: request/reply", ErrNotSupported)
 	}
-	dm, err := b.encode(ctx, m)
+	var dm *driver.Message
+	var err error
+	if b.reuse {
+		e := getEncoder()
+		defer e.release()
+		dm, err = e.encode(ctx, b, m)
+	} else {
+		dm, err = b.encode(ctx, m)
+	}
 	if err != nil {
 		return nil, err
 	}

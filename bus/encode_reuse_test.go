@@ -69,3 +69,45 @@ func TestPublishReusesStorageOnlyWhenBackendCopies(t *testing.T) {
 		}
 	}
 }
+
+// requestSink is a sinkConn that answers every request with an empty
+// reply, keeping the request it was given.
+type requestSink struct{ sinkConn }
+
+func (c *requestSink) Request(ctx context.Context, m *driver.Message) (*driver.Message, error) {
+	if err := c.Publish(ctx, m); err != nil {
+		return nil, err
+	}
+	return &driver.Message{Subject: "_INBOX.x", Header: map[string][]string{
+		"ce-specversion": {"1.0"}, "ce-id": {"r"}, "ce-source": {"s"}, "ce-type": {"t"},
+	}}, nil
+}
+
+// Requests follow the same rule: a copying backend gets the pooled
+// storage, reused from request to request; one that may keep it gets a
+// message of its own per request.
+func TestRequestReusesStorageOnlyWhenBackendCopies(t *testing.T) {
+	ctx := t.Context()
+	for _, copies := range []bool{false, true} {
+		c := &requestSink{sinkConn{copies: copies}}
+		b := bus.New(c)
+		for _, id := range []string{"a", "b"} {
+			m := bus.NewMessage("orders.get", "com.example.get.v1", []byte("x"))
+			m.Event.ID = id
+			reply, err := b.Request(ctx, m)
+			require.NoError(t, err)
+			assert.Equal(t, "r", reply.Event.ID)
+		}
+		require.Len(t, c.seen, 2)
+		assert.Equal(t, []string{"a", "b"}, c.ids, "copies=%v: what Request saw", copies)
+		if copies {
+			if !raceEnabled { // the race detector drops pooled items at random
+				assert.Same(t, c.seen[0], c.seen[1], "the pooled driver message is reused")
+			}
+			assert.Empty(t, c.seen[0].Header, "the pooled header is cleared after the request")
+			continue
+		}
+		assert.NotSame(t, c.seen[0], c.seen[1])
+		assert.Equal(t, []string{"a"}, c.seen[0].Header["ce-id"], "the first request's message is intact")
+	}
+}

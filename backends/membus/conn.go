@@ -62,9 +62,10 @@ func Open(opts Options) (*Conn, error) {
 // MaxPayload returns the limit on the NATS wire size of headers plus body.
 func (c *Conn) MaxPayload() int { return c.opts.MaxPayload }
 
-// PublishCopies implements driver.PublishCopier: Publish copies the data
-// and the header (names and values) before it returns, as NATS serialises
-// a message when it is published, and keeps no reference to the message.
+// PublishCopies implements driver.PublishCopier: Publish and Request copy
+// the data and the header (names and values) before they send, as NATS
+// serialises a message when it is published, and keep no reference to the
+// message.
 func (c *Conn) PublishCopies() bool { return true }
 
 // As sets target, which must be a **Conn, to c and reports whether it did.

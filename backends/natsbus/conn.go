@@ -300,6 +300,7 @@ func (c *Conn) closeNATS() {
 func (c *Conn) Deduplicates() bool { return c.js != nil }
 
 // PublishCopies implements driver.PublishCopier: Publish (core and
-// JetStream) returns once nats.go has written the subject, headers and data
-// into its buffer, and keeps no reference to the message.
+// JetStream) and Request return once nats.go has written the subject,
+// headers and data into its buffer (a request's header block is
+// serialised before it is sent), and keep no reference to the message.
 func (c *Conn) PublishCopies() bool { return true }

@@ -150,13 +150,14 @@ type Deduplicator interface {
 	Deduplicates() bool
 }
 
-// PublishCopier is implemented by a Conn whose Publish, by the time it
-// returns, has copied what it needs of the Message (Subject, Header names
-// and values, ID) and keeps no reference to the Message, its Header map or
-// the header value strings (nats.go copies them into its write buffer).
-// When PublishCopies returns true the bus reuses that storage for its next
-// Publish instead of allocating it per message. Data stays the caller's
-// either way, and PublishBatch and Request always get fresh messages. A
+// PublishCopier is implemented by a Conn whose Publish, and Request if it
+// is a Requester, by the time they return, have copied what they need of
+// the Message (Subject, Header names and values, ID) and keep no reference
+// to the Message, its Header map or the header value strings (nats.go
+// copies them into its write buffer). When PublishCopies returns true the
+// bus reuses that storage for its next Publish or Request instead of
+// allocating it per message. Data stays the caller's either way, and
+// PublishBatch always gets fresh messages. A
 // backend that queues the Message or its Header (an in-memory queue, a
 // Watermill message) must not implement it, or returns false.
 type PublishCopier interface {
