@@ -98,15 +98,8 @@ func (b *Bus) Publish(ctx context.Context, m *Message) error {
 }
 
 func (b *Bus) publish(ctx context.Context, m *Message) error {
-	var dm *driver.Message
-	var err error
-	if b.reuse {
-		e := getEncoder()
-		defer e.release()
-		dm, err = e.encode(ctx, b, m)
-	} else {
-		dm, err = b.encode(ctx, m)
-	}
+	dm, e, err := b.encodeOne(ctx, m)
+	defer e.release()
 	if err != nil {
 		return err
 	}
@@ -202,15 +195,8 @@ func (b *Bus) request(ctx context.Context, m *Message) (*Message, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: request/reply", ErrNotSupported)
 	}
-	var dm *driver.Message
-	var err error
-	if b.reuse {
-		e := getEncoder()
-		defer e.release()
-		dm, err = e.encode(ctx, b, m)
-	} else {
-		dm, err = b.encode(ctx, m)
-	}
+	dm, e, err := b.encodeOne(ctx, m)
+	defer e.release()
 	if err != nil {
 		return nil, err
 	}

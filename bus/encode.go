@@ -121,9 +121,26 @@ func (e *encoder) encode(ctx context.Context, b *Bus, m *Message) (*driver.Messa
 	return &e.dm, nil
 }
 
+// encodeOne encodes m for one Publish or Request: into pooled storage when
+// the backend copies what it is given (driver.PublishCopier), returned
+// with its encoder for release after the call, else into a fresh message
+// (and a nil encoder, whose release does nothing).
+func (b *Bus) encodeOne(ctx context.Context, m *Message) (*driver.Message, *encoder, error) {
+	if !b.reuse {
+		dm, err := b.encode(ctx, m)
+		return dm, nil, err
+	}
+	e := getEncoder()
+	dm, err := e.encode(ctx, b, m)
+	return dm, e, err
+}
+
 // release clears e (dropping its references to the message) and returns it
-// to the pool, unless an unusual message grew it.
+// to the pool, unless an unusual message grew it. A nil e does nothing.
 func (e *encoder) release() {
+	if e == nil {
+		return
+	}
 	if len(e.h) > maxReuseHeaders || cap(e.vals) > maxReuseHeaders {
 		return
 	}
