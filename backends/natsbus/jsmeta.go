@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -52,23 +53,7 @@ func parseAckReply(reply string) (delivered, seq uint64, ok bool) {
 	}
 	d, rest, _ := strings.Cut(rest, ".")
 	s, _, _ := strings.Cut(rest, ".")
-	delivered, ok1 := parseUint(d)
-	seq, ok2 := parseUint(s)
-	return delivered, seq, ok1 && ok2
-}
-
-// parseUint parses a decimal number of at most 19 digits (no overflow).
-func parseUint(s string) (uint64, bool) {
-	if s == "" || len(s) > 19 {
-		return 0, false
-	}
-	var n uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n, true
+	delivered, err1 := strconv.ParseUint(d, 10, 64)
+	seq, err2 := strconv.ParseUint(s, 10, 64)
+	return delivered, seq, err1 == nil && err2 == nil
 }
